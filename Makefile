@@ -1,0 +1,57 @@
+# Two commands do all set-up on a fresh Debian/Ubuntu machine:
+#   make book   system packages (if missing), .venv, Python packages, then the HTML in _build/html
+#   make test   the same set-up, then every test (unit, notebooks under nbval, book build, report)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Arguments for a build that fails on any warning.
+JB_STRICT := -W -n --keep-going
+PYTEST_ARGS ?=
+
+.PHONY: help setup book book-all test test-fast outputs lock clean distclean
+
+help:
+	@echo "make book      build the HTML book into _build/html (sets everything up first)"
+	@echo "make test      set up, then run every test and print pytest's summary"
+	@echo "make outputs   re-execute every notebook in place (after you change one)"
+	@echo "make lock      re-resolve requirements.txt from requirements.in"
+	@echo "make clean     remove _build;  make distclean also removes .venv"
+
+$(STAMP): requirements.txt pyproject.toml tools/system_deps.sh
+	@tools/system_deps.sh book
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (virtbook)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup
+	$(BIN)/jupyter-book build . $(JB_STRICT)
+
+book-all: setup
+	$(BIN)/jupyter-book build . $(JB_STRICT) --all
+
+test: setup
+	@tools/system_deps.sh test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+outputs: setup
+	$(BIN)/python tools/run_notebooks.py chapters labs
+
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/python -m pip install --quiet --upgrade pip
+	.lockvenv/bin/python -m pip install --quiet -r requirements.in
+	{ sed -n '1,3p' requirements.txt; .lockvenv/bin/python -m pip freeze --exclude-editable \
+	  | sed 's/^jupyter-book==.*/jupyter-book>=1.0.4.post1,<2/'; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt && rm -rf .lockvenv
+
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV)

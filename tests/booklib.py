@@ -1,0 +1,72 @@
+"""Reading the book's own structure: the TOC, its pages and its notebooks.
+
+Used by the tests and by tools/; it reads files and changes nothing.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_SUFFIXES = (".md", ".ipynb")
+
+
+def toc_entries(root: Path = ROOT) -> list[str]:
+    """Every `root:` and `file:` entry of _toc.yml, in reading order, as written (no suffix)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    found = [toc["root"]]
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(toc)
+    return found
+
+
+def resolve_page(entry: str, root: Path = ROOT) -> Path | None:
+    """The file behind a TOC entry, or None when no such page exists."""
+    for suffix in PAGE_SUFFIXES:
+        path = root / f"{entry}{suffix}"
+        if path.is_file():
+            return path
+    path = root / entry
+    return path if path.is_file() and path.suffix in PAGE_SUFFIXES else None
+
+
+def content_pages(root: Path = ROOT) -> list[Path]:
+    """Every page under chapters/ and labs/ (README files and checkpoints excluded)."""
+    pages = []
+    for folder in ("chapters", "labs"):
+        for path in sorted((root / folder).rglob("*")):
+            if (path.suffix in PAGE_SUFFIXES and ".ipynb_checkpoints" not in path.parts
+                    and path.name.lower() != "readme.md"):
+                pages.append(path)
+    return pages
+
+
+def notebooks(root: Path = ROOT) -> list[Path]:
+    return [p for p in content_pages(root) if p.suffix == ".ipynb"]
+
+
+def load_notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(nb: dict) -> Iterator[dict]:
+    return (c for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src

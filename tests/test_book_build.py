@@ -1,0 +1,81 @@
+"""The whole book builds with warnings as errors, and the HTML has what a reader needs."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from booklib import load_notebook, resolve_page, source, toc_entries
+
+pytestmark = pytest.mark.book
+JB = Path(sys.executable).with_name("jupyter-book")
+REPORT = Path(__file__).resolve().parents[2] / "shared" / "tools" / "book_report.py"
+
+
+@pytest.fixture(scope="session")
+def built(root):
+    """Build the book from scratch (`--all`) with every warning an error; return the HTML dir."""
+    cmd = [str(JB) if JB.exists() else "jupyter-book", "build", str(root),
+           "-W", "-n", "--keep-going", "--all"]
+    run = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=1200)
+    log = run.stdout + run.stderr
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert run.returncode == 0 and not warnings, (
+        "the book build failed or warned:\n" + "\n".join(warnings[:40]) + "\n" + log[-3000:])
+    return root / "_build" / "html"
+
+
+def html_name(entry: str) -> str:
+    return entry + ".html"
+
+
+def test_every_toc_page_is_built(built, root):
+    for entry in toc_entries(root):
+        assert (built / html_name(entry)).is_file(), f"no HTML for {entry}"
+
+
+def test_front_page_links_every_chapter(built, root):
+    index = (built / "index.html").read_text(encoding="utf-8")
+    target = re.search(r'url=([^"]+)"', index)
+    front = (built / target.group(1)).read_text(encoding="utf-8") if target else index
+    for entry in toc_entries(root)[1:]:
+        assert f'href="{html_name(entry)}' in front or f'href="{entry}' in front, (
+            f"the front page does not link {entry}")
+
+
+def glued_figures(path: Path) -> list[tuple[str, str]]:
+    """(name, alt) of every glue:figure a notebook page shows."""
+    text = "\n".join(source(c) for c in load_notebook(path)["cells"] if c["cell_type"] == "markdown")
+    return re.findall(r"\{glue:figure\}\s*(\S+)\s*\n(?:\s*:[a-z]+:.*\n)*?\s*:alt:\s*(.+)", text)
+
+
+def test_every_figure_is_in_the_html_with_its_alt_text(built, root):
+    checked = 0
+    for entry in toc_entries(root):
+        page = resolve_page(entry, root)
+        if page is None or page.suffix != ".ipynb":
+            continue
+        html = (built / html_name(entry)).read_text(encoding="utf-8")
+        for name, alt in glued_figures(page):
+            alt = alt.strip().replace('"', "&quot;")
+            img = re.search(r'<img alt="' + re.escape(alt[:60]) + r'[^"]*" src="([^"]+)"', html)
+            assert img, f"{entry}: figure {name} is missing or has lost its alt text"
+            assert (built / html_name(entry)).parent.joinpath(img.group(1)).is_file(), (
+                f"{entry}: figure {name} points at a missing image {img.group(1)}")
+            checked += 1
+    for img in re.findall(r"<img\b[^>]*>", "".join(
+            p.read_text(encoding="utf-8") for p in built.rglob("*.html") if "_static" not in p.parts)):
+        assert re.search(r'alt="[^"]+"', img), f"an image without alt text: {img[:200]}"
+    assert checked or not any(resolve_page(e, root).suffix == ".ipynb" for e in toc_entries(root)
+                              if resolve_page(e, root))
+
+
+@pytest.mark.skipif(not REPORT.is_file(), reason="the shared book report is not beside this checkout")
+def test_book_report_is_clean(root):
+    run = subprocess.run([sys.executable, str(REPORT), "--strict"], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-4000:]
