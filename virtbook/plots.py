@@ -1,0 +1,121 @@
+"""The book's figure style, shared by every chapter, demo and lab.
+
+One look for the whole book: a colour-blind-safe palette (Okabe and Ito's eight colours), and a
+second channel for every colour (hatch patterns for areas and bars, markers and dash styles for
+lines), so that no figure relies on colour alone. Figures are drawn at a size that reads well in
+the HTML book's text column and stays small on the page.
+
+    >>> from virtbook import plots
+    >>> plots.PALETTE[0]
+    '#0072B2'
+    >>> len(plots.HATCHES) >= len(plots.PALETTE)
+    True
+
+A core simulator never imports this module; widgets and notebooks do.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision
+#: deficiencies. Order chosen so that the first few colours also differ in lightness.
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+                            "#F0E442", "#000000")
+#: A hatch pattern per palette entry, for stacked areas and bars.
+HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+#: A marker and a dash style per palette entry, for lines.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES: tuple = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1)), "-")
+
+#: Width of the book's text column in inches at the default DPI.
+COLUMN_WIDTH = 7.0
+DPI = 100
+
+STYLE = {
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "figure.figsize": (COLUMN_WIDTH, 3.6),
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": "#333333",
+    "axes.grid": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "font.family": "DejaVu Sans",
+    "lines.linewidth": 1.8,
+    "hatch.linewidth": 0.6,
+    "savefig.bbox": "tight",
+    "svg.hashsalt": "virtbook",
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's style to every figure made after this call."""
+    plt.rcParams.update(STYLE)
+
+
+@contextmanager
+def book_style() -> Iterator[None]:
+    """Apply the book's style inside a ``with`` block only."""
+    with plt.rc_context(STYLE):
+        yield
+
+
+def color(i: int) -> str:
+    """The i-th palette colour (wrapping)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def hatch(i: int) -> str:
+    """The hatch that goes with the i-th colour (wrapping)."""
+    return HATCHES[i % len(HATCHES)]
+
+
+def marker(i: int) -> str:
+    """The marker that goes with the i-th colour (wrapping)."""
+    return MARKERS[i % len(MARKERS)]
+
+
+def linestyle(i: int):
+    """The dash style that goes with the i-th colour (wrapping)."""
+    return LINESTYLES[i % len(LINESTYLES)]
+
+
+def figure(width: float = COLUMN_WIDTH, height: float = 3.6, **subplot_kw) -> tuple[Figure, object]:
+    """A new figure in the book's style; returns (fig, axes) like ``plt.subplots``.
+
+    pyplot makes the figure (so that Jupyter knows how to display it) and forgets it at once:
+    the figure is shown only where a notebook displays or glues it, never twice, and widgets can
+    draw many figures without pyplot keeping them all alive.
+    """
+    with book_style():
+        fig = plt.figure(figsize=(width, height), dpi=DPI, layout="constrained")
+        axes = fig.subplots(**subplot_kw)
+    plt.close(fig)
+    return fig, axes
+
+
+def glue_figure(name: str, fig: Figure) -> None:
+    """Store ``fig`` under ``name`` for a ``{glue:figure}`` directive, without displaying it here.
+
+    The Markdown cell that shows the figure gives its alt text and caption, so the figure is
+    accessible and numbered in the book.
+    """
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
