@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: help setup book book-all test test-fast outputs lock clean distclean
+.PHONY: help setup book book-all test outputs student lock clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (sets everything up first)"
 	@echo "make test      set up, then run every test and print pytest's summary"
 	@echo "make outputs   re-execute every notebook in place (after you change one)"
+	@echo "make student   write the student edition of the labs to _build/student (+ .zip)"
 	@echo "make lock      re-resolve requirements.txt from requirements.in"
 	@echo "make clean     remove _build;  make distclean also removes .venv"
 
@@ -41,6 +42,9 @@ test: setup
 
 outputs: setup
 	$(BIN)/python tools/run_notebooks.py chapters labs
+
+student: setup
+	$(BIN)/python tools/make_student.py labs --out _build/student
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

@@ -1,0 +1,128 @@
+"""The student edition: solutions replaced by stubs, nothing leaked, and each lab stops at its
+first stub when a student runs it."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from booklib import ROOT
+
+spec = importlib.util.spec_from_file_location("make_student", ROOT / "tools" / "make_student.py")
+make_student = importlib.util.module_from_spec(spec)
+sys.modules["make_student"] = make_student
+spec.loader.exec_module(make_student)
+
+LABS = sorted((ROOT / "labs").glob("*.ipynb")) if (ROOT / "labs").is_dir() else []
+
+
+def notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.cells = list(cells)
+    return nb
+
+
+def code(src, tags=(), outputs=()):
+    cell = nbformat.v4.new_code_cell(src, execution_count=1)
+    cell.outputs = list(outputs)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_solution_becomes_a_stub_at_the_markers_indentation():
+    nb = notebook(code("def area(r):\n    ### BEGIN SOLUTION\n    return 3.14159 * r * r\n"
+                       "    ### END SOLUTION\n",
+                       outputs=[nbformat.v4.new_output("stream", name="stdout", text="x\n")]))
+    student, stubs = make_student.student_notebook(nb, "t")
+    assert stubs == 1
+    assert student.cells[0].source == "def area(r):\n    raise NotImplementedError()\n"
+    assert student.cells[0].outputs == [] and student.cells[0].execution_count is None
+    assert "widgets" not in student.metadata
+
+
+def test_markdown_answers_hidden_tests_and_solution_cells():
+    nb = notebook(nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause of caching.\n"
+                                                "### END SOLUTION"),
+                  code("assert f(2) == 4\n### BEGIN HIDDEN TESTS\nassert f(3) == 9\n"
+                       "### END HIDDEN TESTS"),
+                  code("print('the worked answer in full')", tags=["solution"]))
+    student, stubs = make_student.student_notebook(nb, "t")
+    assert [c.source for c in student.cells] == ["Why?\nYOUR ANSWER HERE", "assert f(2) == 4"]
+    assert stubs == 1
+
+
+@pytest.mark.parametrize("src, words", [
+    ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("x = 1\n### END SOLUTION\n", "not opened"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "must not nest"),
+    ("### BEGIN SOLUTION\nx = 1\n### END HIDDEN TESTS\n", "not opened"),
+])
+def test_unbalanced_or_nested_markers_fail(src, words):
+    with pytest.raises(make_student.MarkerError, match=words):
+        make_student.student_notebook(notebook(code(src)), "t")
+
+
+def test_solution_text_hidden_in_metadata_is_caught():
+    cell = code("### BEGIN SOLUTION\nsecret_answer = compute_the_answer()\n### END SOLUTION")
+    cell.metadata["note"] = "secret_answer = compute_the_answer()"
+    with pytest.raises(make_student.MarkerError, match="survives"):
+        make_student.student_notebook(notebook(cell), "t")
+
+
+def test_a_failing_notebook_writes_nothing(tmp_path):
+    good, bad = tmp_path / "src" / "a.ipynb", tmp_path / "src" / "b.ipynb"
+    good.parent.mkdir()
+    nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), good)
+    nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1\n")), bad)
+    out = tmp_path / "student"
+    with pytest.raises(make_student.MarkerError):
+        make_student.build([good, bad], out)
+    assert not out.exists() and not out.with_suffix(".zip").exists()
+
+
+def test_build_writes_the_edition_and_a_zip(tmp_path):
+    src = tmp_path / "labs" / "l1.ipynb"
+    src.parent.mkdir()
+    nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), src)
+    (src.parent / "fixture.xml").write_text("<node/>")
+    counts = make_student.build([src], tmp_path / "student")
+    assert counts == {str(src): 1}
+    assert (tmp_path / "student" / "labs" / "l1.ipynb").is_file()
+    assert (tmp_path / "student" / "labs" / "fixture.xml").is_file()
+    assert (tmp_path / "student.zip").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def student_edition(tmp_path_factory):
+    out = tmp_path_factory.mktemp("edition") / "student"
+    make_student.build(LABS, out)
+    return out
+
+
+def first_stub_cell(nb) -> int:
+    return next(i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and make_student.STUB_CODE in c.source)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[p.name for p in LABS])
+def test_student_lab_runs_up_to_its_first_stub_and_fails_there(lab, student_edition):
+    path = student_edition / "labs" / lab.name
+    nb = nbformat.read(path, as_version=4)
+    stub = first_stub_cell(nb)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with pytest.raises(CellExecutionError) as err:
+        client.execute()
+    assert "NotImplementedError" in str(err.value)
+    ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
+    failed_at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                     and any(o.output_type == "error" for o in c.outputs))
+    assert failed_at == stub, f"{lab.name} failed at cell {failed_at}, its first stub is {stub}"
+    assert all(i <= stub for i in ran)
