@@ -293,7 +293,7 @@ def trace_emulated(n_ops: int, device: EmulatedDevice = EmulatedDevice()) -> lis
             exit_no += 1
             if device.register_accesses == len(ATA_READ_SEQUENCE):
                 insn, port, reg = ATA_READ_SEQUENCE[i]
-                what = f"{insn:<3} {port:#06x} {reg}"
+                what = f"{insn:<3} 0x{port:X} {reg}"
             else:
                 what = f"register access {i + 1}"
             lines.append(f"op {op:>3}  #{exit_no:<4} {what:<42} -> VM exit")
