@@ -14,11 +14,12 @@ Sources:
   interfaces" ("Setting the NIC model"), "Input devices", "Graphical framebuffers", "Video devices".
 - libvirt source, src/conf/domain_addr.c (virDomainPCIAddressReserveAddrInternal and
   virDomainPCIAddressBusSetModel): the message "Attempted double use of PCI Address" and the root
-  buses' first usable slot, 1.
+  buses' first usable slot, 1; and virPCIDeviceAddressIsEmpty: an address whose domain, bus and
+  slot are all zero counts as "no address", whatever its function.
 - Behaviour checked against libvirt 9.0 (test driver and QEMU driver): a duplicated disk target and
   a multicast MAC are rejected, a current vCPU count above the maximum is rejected, a
-  currentMemory above memory is lowered to memory, an all-zero PCI address is treated as "not
-  given", and USB input on a domain whose USB controller has model='none' is rejected.
+  currentMemory above memory is lowered to memory, a PCI address 0000:00:00.x is replaced by a
+  free one, and USB input on a domain whose USB controller has model='none' is rejected.
 - QEMU System Emulation, "-usbdevice tablet": a pointer with absolute coordinates lets QEMU report
   the mouse position without grabbing the mouse, https://www.qemu.org/docs/master/system/invocation.html
 
@@ -89,9 +90,10 @@ class PciAddress:
         return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
 
     @property
-    def is_all_zero(self) -> bool:
-        """libvirt reads an all-zero PCI address as "no address given" and assigns one itself."""
-        return (self.domain, self.bus, self.slot, self.function) == (0, 0, 0, 0)
+    def is_unset(self) -> bool:
+        """libvirt reads an address whose domain, bus and slot are all zero as "no address given"
+        (virPCIDeviceAddressIsEmpty ignores the function) and assigns a free one itself."""
+        return (self.domain, self.bus, self.slot) == (0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -616,10 +618,10 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
     """Check a definition for conflicts; return the findings, errors first.
 
     Errors are what libvirt itself refuses: two devices on one PCI address ("Attempted double
-    use of PCI Address"), a device on slot 0 of bus 0 (taken by the host bridge), two disks with
-    one target name, a multicast MAC, more vCPUs at boot than the maximum, USB devices with USB
-    disabled. Warnings are accepted by libvirt but surprise the user: two NICs with one MAC,
-    currentMemory above memory (libvirt lowers it), a graphical console with only a relative
+    use of PCI Address"), two disks with one target name, a multicast MAC, more vCPUs at boot
+    than the maximum, USB devices with USB disabled. Warnings are accepted by libvirt but surprise
+    the user: a PCI address 0000:00:00.x (libvirt ignores it and picks a slot), two NICs with one
+    MAC, currentMemory above memory (libvirt lowers it), a graphical console with only a relative
     mouse (the viewer must grab the pointer), and, when the host's size is given, a guest larger
     than its host.
 
@@ -634,17 +636,13 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
     for addr, dev in hw.pci_devices:
         by_addr[addr].append(dev.label)
     for addr, labels in by_addr.items():
-        if addr.is_all_zero:
+        if addr.is_unset:
             found.append(Finding(
                 "warning", "pci-address-unset",
-                f"{', '.join(labels)}: address {addr} is read as 'no address given'; libvirt "
-                "will pick a free slot itself", tuple(labels), _SRC_LIBVIRT9))
-        elif addr.bus == 0 and addr.slot == 0:
-            found.append(Finding(
-                "error", "pci-slot-reserved",
-                f"Invalid PCI address {addr}: slot must be >= 1 on the root bus (slot 0 is the "
-                "host bridge)", tuple(labels), _SRC_ADDR))
-        if len(labels) > 1 and not addr.is_all_zero:
+                f"{', '.join(labels)}: address {addr} has domain, bus and slot 0, which libvirt "
+                "reads as 'no address given'; it will pick a free slot itself", tuple(labels),
+                _SRC_LIBVIRT9))
+        elif len(labels) > 1:
             found.append(Finding(
                 "error", "pci-double-use",
                 f"Attempted double use of PCI Address {addr}: {' and '.join(labels)}",
@@ -799,7 +797,8 @@ def _short_pci(addr: PciAddress) -> str:
     return str(addr) if addr.domain else str(addr)[5:]
 
 
-def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = None):
+def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = None,
+                 title: str | None = None):
     """Draw the virtual hardware as boxes on buses; return the matplotlib Figure.
 
     vCPUs, memory and the host bridge sit above the guest's PCI bus; every PCI device hangs
@@ -807,7 +806,8 @@ def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = 
     IDE/SATA/SCSI, the chipset's PS/2 port) hang below that controller, and the host-side
     display server (vnc, spice) is drawn dashed below the video card. Devices named in an error
     finding (``findings``, by default ``validate(hw)``) get a thick outline, a cross hatch and
-    the word CONFLICT, so the problem is visible without colour.
+    the word CONFLICT, so the problem is visible without colour. ``title`` defaults to
+    "Virtual hardware of <name>".
     """
     from matplotlib.patches import FancyBboxPatch
 
@@ -912,5 +912,5 @@ def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = 
             cname, cmodel, ckind = _kind(child)
             box(x, cy, width - 1.4, 11, f"{cname}\n{cmodel}", kind=ckind,
                 conflict=child.label in conflicted)
-    ax.set_title(f"Virtual hardware of {hw.name}", fontsize=10)
+    ax.set_title(title if title is not None else f"Virtual hardware of {hw.name}", fontsize=10)
     return fig

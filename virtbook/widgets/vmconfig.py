@@ -7,7 +7,7 @@ report as static output first, for readers of the HTML book, who have no kernel.
 from __future__ import annotations
 
 import ipywidgets as widgets
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from virtbook import vmconfig
 
@@ -45,11 +45,13 @@ def vm_editor(xml: str, reference_xml: str | None = None, rows: int = 18,
 
     def redraw(change=None) -> None:
         report, fig = update(editor.value, reference, diagram)
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(report))
-            if fig is not None:
-                display(fig)
+        # Set the Output widget's contents directly rather than capturing display() calls: the
+        # result is the same in JupyterLab, and nothing leaks into the cell's own output when no
+        # widget front end is listening (nbval, plain scripts).
+        out.outputs = ()
+        out.append_display_data(Markdown(report))
+        if fig is not None:
+            out.append_display_data(fig)
 
     editor.observe(redraw, names="value")
     redraw()
