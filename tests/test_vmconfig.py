@@ -379,3 +379,14 @@ def test_docstring_examples_run():
     import doctest
     result = doctest.testmod(vc)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_functions_that_need_parsed_hardware_say_so_when_given_xml_text():
+    hw = vc.parse_domain_xml(WEB01)
+    for call, name in ((lambda: vc.diff(WEB01, hw), "before"),
+                       (lambda: vc.diff(hw, WEB01), "after"),
+                       (lambda: vc.validate(WEB01), "hw"), (lambda: vc.hardware_rows(WEB01), "hw"),
+                       (lambda: vc.draw_diagram(WEB01), "hw")):
+        with pytest.raises(ValueError, match=f"{name} must be a VirtualHardware from "
+                                             r"parse_domain_xml\(\), got str"):
+            call()

@@ -21,7 +21,8 @@ Sources:
   currentMemory above memory is lowered to memory, a PCI address 0000:00:00.x is replaced by a
   free one, and USB input on a domain whose USB controller has model='none' is rejected.
 - QEMU System Emulation, "-usbdevice tablet": a pointer with absolute coordinates lets QEMU report
-  the mouse position without grabbing the mouse, https://www.qemu.org/docs/master/system/invocation.html
+  the mouse position without grabbing the mouse,
+  https://www.qemu.org/docs/master/system/invocation.html
 
 The parser and the checks are pure (standard library only). ``draw_diagram`` imports matplotlib
 when it is called, and ``read_test_driver_domain`` imports libvirt-python when it is called, so
@@ -109,7 +110,8 @@ class Address:
             return str(self.pci)
         a = dict(self.attrs)
         if self.type == "drive":
-            return "drive " + ":".join(a.get(k, "0") for k in ("controller", "bus", "target", "unit"))
+            keys = ("controller", "bus", "target", "unit")
+            return "drive " + ":".join(a.get(k, "0") for k in keys)
         if self.type == "usb":
             return f"usb bus {a.get('bus', '?')} port {a.get('port', '?')}"
         inner = " ".join(f"{k}={v}" for k, v in self.attrs)
@@ -181,7 +183,7 @@ class Graphics:
 
 @dataclass(frozen=True)
 class Video:
-    """A ``<video>`` device: the display adapter the guest drives (vga, cirrus, qxl, virtio, ...)."""
+    """A ``<video>`` device: the display adapter the guest drives (vga, qxl, virtio, ...)."""
 
     model: str
     heads: int = 1
@@ -336,7 +338,8 @@ def _address(parent: ET.Element) -> Address | None:
         return None
     kind = el.get("type", "")
     if not kind:
-        raise ValueError(f"<address> of <{parent.tag}> needs a type attribute (pci, drive, usb, ...)")
+        raise ValueError(f"<address> of <{parent.tag}> needs a type attribute "
+                         "(pci, drive, usb, ...)")
     attrs = tuple((k, v) for k, v in el.attrib.items() if k != "type")
     pci = None
     if kind == "pci" and any(k in el.attrib for k in PCI_LIMITS):
@@ -361,7 +364,8 @@ def _mac(text: str | None) -> str:
 def _disk(el: ET.Element) -> Disk:
     target = el.find("target")
     if target is None or not target.get("dev"):
-        raise ValueError("every <disk> needs <target dev='...'/> (the name the guest sees, e.g. vda)")
+        raise ValueError("every <disk> needs <target dev='...'/> "
+                         "(the name the guest sees, e.g. vda)")
     driver = el.find("driver")
     source = el.find("source")
     src = ""
@@ -430,7 +434,8 @@ def parse_domain_xml(xml: str) -> VirtualHardware:
     if vcpu_el is None:
         raise ValueError("<vcpu> is required (the maximum number of virtual CPUs, >= 1)")
     vcpus = _int(vcpu_el.text, "<vcpu>", 1)
-    current = _int(vcpu_el.get("current"), "<vcpu current=...>", 1) if vcpu_el.get("current") else vcpus
+    current = (_int(vcpu_el.get("current"), "<vcpu current=...>", 1)
+               if vcpu_el.get("current") else vcpus)
     os_type = root.find("os/type")
     cpu = root.find("cpu")
     devices = root.find("devices")
@@ -442,7 +447,8 @@ def parse_domain_xml(xml: str) -> VirtualHardware:
             nics.append(_nic(el))
         elif el.tag == "input":
             if not el.get("type"):
-                raise ValueError("<input> needs a type (mouse, tablet, keyboard, passthrough, evdev)")
+                raise ValueError("<input> needs a type "
+                                 "(mouse, tablet, keyboard, passthrough, evdev)")
             inputs.append(Input(el.get("type"), el.get("bus", ""), _address(el)))
         elif el.tag == "graphics":
             listen = el.get("listen", "")
@@ -493,7 +499,8 @@ def _describe(d: Device | Graphics) -> tuple[str, str, str]:
         ro = ", read-only" if d.readonly else ""
         return d.bus, f"{d.format or 'format ?'}{ro}, image {d.source or '(none)'}", addr
     if isinstance(d, Nic):
-        return d.model or "(hypervisor default)", f"{d.mac or 'MAC chosen by libvirt'} on {d.source or d.type}", addr
+        mac = d.mac or "MAC chosen by libvirt"
+        return d.model or "(hypervisor default)", f"{mac} on {d.source or d.type}", addr
     if isinstance(d, Input):
         how = {"tablet": "absolute pointer", "mouse": "relative pointer"}.get(d.type, d.type)
         return d.bus or "(default)", how, addr
@@ -503,7 +510,8 @@ def _describe(d: Device | Graphics) -> tuple[str, str, str]:
         return d.type, f"{where}, {port} (host side)", ""
     if isinstance(d, Video):
         extra = f", {d.vram_kib} KiB VRAM" if d.vram_kib else ""
-        return d.model, f"{d.heads} head{'s' if d.heads != 1 else ''}{', primary' if d.primary else ''}{extra}", addr
+        heads = f"{d.heads} head{'s' if d.heads != 1 else ''}"
+        return d.model, f"{heads}{', primary' if d.primary else ''}{extra}", addr
     if isinstance(d, Controller):
         return d.model or "(default)", "bus for other devices", addr
     return d.model or "", "", addr
@@ -511,6 +519,7 @@ def _describe(d: Device | Graphics) -> tuple[str, str, str]:
 
 def hardware_rows(hw: VirtualHardware) -> list[tuple[str, str, str, str]]:
     """The virtual hardware as (component, model or bus, details, guest address) rows."""
+    _need_hw(hw, "hw")
     cur = f" ({hw.current_vcpus} enabled at boot)" if hw.current_vcpus != hw.vcpus else ""
     rows = [("vCPUs", hw.cpu_mode or "(hypervisor default)", f"{hw.vcpus}{cur}", ""),
             ("memory", "", f"{_mib(hw.memory_kib)} (current {_mib(hw.current_memory_kib)})", "")]
@@ -541,6 +550,13 @@ def hardware_markdown(hw: VirtualHardware) -> str:
     | memory | - | 1 MiB (current 1 MiB) | - |
     """
     return _md_table(("component", "model / bus", "details", "guest address"), hardware_rows(hw))
+
+
+def _need_hw(value, name: str) -> None:
+    """Students often pass the XML text itself; say what is expected instead of failing later."""
+    if not isinstance(value, VirtualHardware):
+        raise ValueError(f"{name} must be a VirtualHardware from parse_domain_xml(), "
+                         f"got {type(value).__name__}")
 
 
 def _keyed(items: Iterable, key) -> dict[str, object]:
@@ -589,6 +605,8 @@ def diff(before: VirtualHardware, after: VirtualHardware) -> list[Change]:
     >>> [(c.kind, c.component, c.before, c.after) for c in diff(a, b)]
     [('changed', 'vCPUs (max)', '1', '2'), ('changed', 'vCPUs (at boot)', '1', '2')]
     """
+    _need_hw(before, "before")
+    _need_hw(after, "after")
     old, new = _inventory(before), _inventory(after)
     changes = []
     for key, value in new.items():
@@ -627,6 +645,7 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
 
     ``host_cpus`` and ``host_memory_mib``, when given, must be positive.
     """
+    _need_hw(hw, "hw")
     if host_cpus is not None and (not isinstance(host_cpus, int) or host_cpus < 1):
         raise ValueError(f"host_cpus must be an integer >= 1, got {host_cpus!r}")
     if host_memory_mib is not None and not host_memory_mib > 0:
@@ -753,7 +772,8 @@ def read_test_driver_domain(fallback: str | Path, name: str = "test",
         import libvirt  # type: ignore[import-not-found]
     except ImportError:
         return DomainSource(shipped, "shipped",
-                            f"libvirt-python is not installed: showing the shipped copy {path.name}")
+                            "libvirt-python is not installed: showing the shipped copy "
+                            f"{path.name}")
     libvirt.registerErrorHandler(lambda *args: None, None)
     try:
         conn = libvirt.open(uri)
@@ -764,7 +784,8 @@ def read_test_driver_domain(fallback: str | Path, name: str = "test",
             conn.close()
     except libvirt.libvirtError as err:
         return DomainSource(shipped, "shipped",
-                            f"libvirt could not read {name!r} from {uri} ({err.get_error_message()}): "
+                            f"libvirt could not read {name!r} from {uri} "
+                            f"({err.get_error_message()}): "
                             f"showing the shipped copy {path.name}")
     v = f"{version // 1_000_000}.{version // 1000 % 1000}.{version % 1000}"
     return DomainSource(xml, "libvirt", f"read live from the libvirt {v} test driver ({uri})")
@@ -813,6 +834,7 @@ def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = 
 
     from virtbook import plots
 
+    _need_hw(hw, "hw")
     if findings is None:
         findings = validate(hw)
     conflicted = {label for f in findings if f.severity == "error" for label in f.devices}
@@ -828,7 +850,8 @@ def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = 
         # the hatch is drawn in a light tint of the box's colour, the outline on top in dark grey
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, **shape, linewidth=0,
                                     facecolor=plots.color(kind) + "2e",
-                                    edgecolor=plots.color(5) if conflict else plots.color(kind) + "99",
+                                    edgecolor=(plots.color(5) if conflict
+                                               else plots.color(kind) + "99"),
                                     hatch="xxx" if conflict else plots.hatch(kind)))
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, **shape, facecolor="none",
                                     linewidth=2.6 if conflict else 0.9,
