@@ -1,0 +1,291 @@
+"""What the vCPU simulator schedules: a host, its VMs, and what the guests inside them do.
+
+The parameters carry the names the real systems give them, with the ranges those systems accept:
+
+* Xen credit scheduler (``xl sched-credit``): ``weight`` 1..65535, default 256, and ``cap`` in
+  percent of one physical CPU, 0 meaning no cap. Sources: Xen wiki "Credit Scheduler"
+  (https://wiki.xenproject.org/wiki/Credit_Scheduler, sections "Weight" and "Cap") and
+  ``CSCHED_DEFAULT_WEIGHT 256`` in xen/common/sched/credit.c.
+* Linux CFS under KVM, through libvirt's ``<cputune>`` (https://libvirt.org/formatdomain.html,
+  section "CPU Tuning"): ``<shares>`` is written to the domain cgroup's ``cpu.weight`` on cgroup v2
+  (range [1, 10000]) or ``cpu.shares`` on cgroup v1 (range [2, 262144]); ``<period>`` (1000..1000000
+  microseconds) and ``<quota>`` (1000..17592186044415 microseconds, or negative for unlimited) apply
+  to *each vCPU* ("Within period, each vCPU of the domain will not be allowed to consume more than
+  quota worth of runtime"). A value of 0 for period or quota means "not set" in libvirt, which this
+  model honours. cgroup v2's ``cpu.weight`` defaults to 100 (kernel
+  Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .._validate import check_choice, check_int, check_real
+
+XEN_WEIGHT_MIN, XEN_WEIGHT_MAX, XEN_DEFAULT_WEIGHT = 1, 65535, 256
+CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX, CGROUP2_DEFAULT_WEIGHT = 1, 10000, 100
+CGROUP1_SHARES_MIN, CGROUP1_SHARES_MAX, CGROUP1_DEFAULT_SHARES = 2, 262144, 1024
+PERIOD_US_MIN, PERIOD_US_MAX, DEFAULT_PERIOD_US = 1000, 1000000, 100000
+QUOTA_US_MIN, QUOTA_US_MAX = 1000, 17592186044415
+DISTRIBUTIONS = ("exponential", "constant", "uniform")
+MAX_PCPUS = 1024
+MAX_VCPUS = 256
+
+
+def cpu_weight_from_shares(shares: int, cgroup: int = 2) -> int:
+    """Translate libvirt's ``<cputune><shares>`` into the cgroup v2 ``cpu.weight`` CFS sees.
+
+    On cgroup v2 libvirt writes ``shares`` unchanged into ``cpu.weight`` (libvirt
+    src/util/vircgroupv2.c, ``virCgroupV2SetCpuShares``, range [1, 10000]). On cgroup v1 it writes
+    ``cpu.shares``, whose default 1024 corresponds to weight 100: the kernel keeps the ratio
+    "W / 100 == S / 1024" between the two scales (Tejun Heo, "sched: Implement interface for cgroup
+    unified hierarchy", Linux commit 0d5936344f30, 2017).
+
+    >>> cpu_weight_from_shares(200)
+    200
+    >>> cpu_weight_from_shares(2048, cgroup=1)
+    200
+    """
+    version = check_int("cgroup", cgroup, 1, 2)
+    if version == 2:
+        return check_int("shares", shares, CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX)
+    s = check_int("shares", shares, CGROUP1_SHARES_MIN, CGROUP1_SHARES_MAX)
+    return min(CGROUP2_WEIGHT_MAX, max(CGROUP2_WEIGHT_MIN, round(s * 100 / 1024)))
+
+
+# --------------------------------------------------------------------------------------------
+# Workloads: what a guest's vCPUs do.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CPUBound:
+    """A guest that always has work: its vCPUs are runnable all the time (a CPU hog)."""
+
+
+@dataclass(frozen=True)
+class Idle:
+    """A guest with nothing to do: its vCPUs halt and never ask for the CPU."""
+
+
+@dataclass(frozen=True)
+class IOBound:
+    """A guest that alternates short CPU bursts with waits for I/O.
+
+    Each vCPU runs for ``run_ms`` of CPU time, then blocks for ``block_ms`` of wall-clock time,
+    then wakes (an interrupt arrives) and wants the CPU again. Both lengths are drawn from
+    ``distribution`` with those means: ``"exponential"``, ``"constant"`` or ``"uniform"``
+    (uniform on 0..2 x mean). The moment of waking starts the wake-to-run latency clock.
+    """
+
+    run_ms: float = 1.0
+    block_ms: float = 5.0
+    distribution: str = "exponential"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run_ms", check_real("run_ms", self.run_ms, 0.001, 60_000.0))
+        object.__setattr__(
+            self, "block_ms", check_real("block_ms", self.block_ms, 0.001, 60_000.0)
+        )
+        check_choice("distribution", self.distribution, DISTRIBUTIONS)
+
+
+@dataclass(frozen=True)
+class SpinLock:
+    """A multi-threaded guest whose threads share one spinlock (one thread per vCPU).
+
+    Each thread computes for ``work_ms`` of CPU time, then takes the lock, holds it for
+    ``critical_ms`` of CPU time, and releases it. A thread that finds the lock taken spins: it keeps
+    its vCPU busy without making progress until the holder releases the lock. If the hypervisor
+    deschedules the holder, the spinners burn CPU for nothing: *lock-holder preemption*, the
+    motivation for co-scheduling (VMware, "The CPU Scheduler in VMware vSphere 5.1", section
+    "Co-scheduling"; Uhlig et al., "Towards Scalable Multiprocessor Virtual Machines", VM 2004).
+    Lengths are drawn from ``distribution`` with those means.
+    """
+
+    work_ms: float = 5.0
+    critical_ms: float = 0.5
+    distribution: str = "exponential"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "work_ms", check_real("work_ms", self.work_ms, 0.001, 60_000.0))
+        object.__setattr__(
+            self, "critical_ms", check_real("critical_ms", self.critical_ms, 0.001, 60_000.0)
+        )
+        check_choice("distribution", self.distribution, DISTRIBUTIONS)
+
+
+Workload = Union[CPUBound, Idle, IOBound, SpinLock]
+WORKLOAD_TYPES = (CPUBound, Idle, IOBound, SpinLock)
+
+
+# --------------------------------------------------------------------------------------------
+# The host and its VMs.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Host:
+    """A physical machine with ``pcpus`` identical physical CPUs (cores, no hyper-threading)."""
+
+    pcpus: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pcpus", check_int("pcpus", self.pcpus, 1, MAX_PCPUS))
+
+
+@dataclass(frozen=True)
+class VM:
+    """A virtual machine: its vCPUs, its scheduling parameters and its guest workload.
+
+    Parameters used by the credit scheduler: ``weight`` (1..65535, default 256) and ``cap``
+    (percent of one pCPU, 0 = no cap, at most 100 x vcpus). Parameters used by CFS:
+    ``cpu_weight`` (cgroup v2 ``cpu.weight`` of the VM's cgroup, 1..10000, default 100; see
+    :func:`cpu_weight_from_shares` for libvirt's ``<shares>``), and ``quota_us`` / ``period_us``
+    (libvirt ``<quota>``/``<period>``, enforced per vCPU). Schedulers ignore the parameters that
+    belong to the others, as the real ones do.
+
+    >>> VM("web", vcpus=2, weight=512).weight
+    512
+    """
+
+    name: str
+    vcpus: int = 1
+    weight: int = XEN_DEFAULT_WEIGHT
+    cap: int = 0
+    cpu_weight: int = CGROUP2_DEFAULT_WEIGHT
+    quota_us: int = -1
+    period_us: int = DEFAULT_PERIOD_US
+    workload: Workload = field(default_factory=CPUBound)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or any(
+            c.isspace() for c in self.name
+        ):
+            raise ValueError(f"name must be a non-empty string without spaces, got {self.name!r}")
+        vcpus = check_int("vcpus", self.vcpus, 1, MAX_VCPUS)
+        object.__setattr__(self, "vcpus", vcpus)
+        object.__setattr__(
+            self, "weight", check_int("weight", self.weight, XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
+        )
+        object.__setattr__(self, "cap", check_int("cap", self.cap, 0, 100 * vcpus))
+        object.__setattr__(
+            self,
+            "cpu_weight",
+            check_int("cpu_weight", self.cpu_weight, CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX),
+        )
+        period = self.period_us
+        if isinstance(period, int) and not isinstance(period, bool) and period == 0:
+            period = DEFAULT_PERIOD_US  # libvirt: "A period with value 0 means no value."
+        object.__setattr__(
+            self, "period_us", check_int("period_us", period, PERIOD_US_MIN, PERIOD_US_MAX)
+        )
+        quota = self.quota_us
+        if isinstance(quota, bool) or not isinstance(quota, int):
+            raise ValueError(
+                f"quota_us must be -1 (unlimited) or an integer in {QUOTA_US_MIN}..{QUOTA_US_MAX}, "
+                f"got {quota!r}"
+            )
+        if quota <= 0:
+            quota = -1  # libvirt: negative = unlimited, 0 = not set (also unlimited)
+        elif not QUOTA_US_MIN <= quota <= QUOTA_US_MAX:
+            raise ValueError(
+                f"quota_us must be -1 (unlimited) or an integer in {QUOTA_US_MIN}..{QUOTA_US_MAX}, "
+                f"got {quota}"
+            )
+        object.__setattr__(self, "quota_us", quota)
+        if not isinstance(self.workload, WORKLOAD_TYPES):
+            raise ValueError(
+                "workload must be one of CPUBound(), Idle(), IOBound(...), SpinLock(...), "
+                f"got {self.workload!r}"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduler configurations.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundRobin:
+    """The textbook baseline: one FIFO run queue, every vCPU runs for ``quantum_ms`` in turn.
+
+    No weights, no caps and no wake-up preemption: a vCPU that wakes joins the back of the queue.
+    """
+
+    quantum_ms: float = 10.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "quantum_ms", check_real("quantum_ms", self.quantum_ms, 0.1, 10_000.0)
+        )
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Xen's credit scheduler (credit1), with the defaults of xen/common/sched/credit.c.
+
+    * ``tslice_ms`` (default 30, ``CSCHED_DEFAULT_TSLICE_MS``; valid 1..1000,
+      ``XEN_SYSCTL_CSCHED_TSLICE_MIN/MAX``): how long a vCPU runs before the scheduler re-decides,
+      and how often credits are handed out (``csched_acct`` runs once per timeslice).
+    * The tick is ``tslice_ms / 3`` (``CSCHED_TICKS_PER_TSLICE 3``), 10 ms by default: at each
+      tick the running vCPU is charged, loses BOOST, and becomes "active" (earning credit).
+    * ``ratelimit_us`` (default 1000, ``SCHED_DEFAULT_RATELIMIT_US`` in Xen's scheduler header
+      sched-if.h; 0 disables it, otherwise 100..500000, ``XEN_SYSCTL_SCHED_RATELIMIT_MIN/MAX`` in
+      xen/include/public/sysctl.h, and at most the timeslice): a vCPU that has run for less
+      than this is not preempted, so a waking vCPU may wait up to this long.
+    * ``boost`` (Xen always boosts; switching it off shows why it exists): a vCPU that wakes while
+      UNDER gets priority BOOST, above UNDER and OVER, and preempts the running vCPU.
+
+    Credits are 10 per millisecond of CPU (``CSCHED_CREDITS_PER_MSEC``), 300 per timeslice per pCPU.
+    """
+
+    tslice_ms: int = 30
+    ratelimit_us: int = 1000
+    boost: bool = True
+
+    def __post_init__(self) -> None:
+        tslice = check_int("tslice_ms", self.tslice_ms, 1, 1000)
+        object.__setattr__(self, "tslice_ms", tslice)
+        rl = check_int("ratelimit_us", self.ratelimit_us, 0, 500_000)
+        if 0 < rl < 100:
+            raise ValueError(f"ratelimit_us must be 0 (off) or an integer in 100..500000, got {rl}")
+        if rl > tslice * 1000:
+            raise ValueError(
+                f"ratelimit_us must be at most tslice_ms x 1000 = {tslice * 1000}, got {rl}"
+            )
+        object.__setattr__(self, "ratelimit_us", rl)
+        if not isinstance(self.boost, bool):
+            raise ValueError(f"boost must be True or False, got {self.boost!r}")
+
+
+@dataclass(frozen=True)
+class CFS:
+    """Linux's Completely Fair Scheduler as it schedules KVM vCPU threads.
+
+    Each VM is a cgroup with ``cpu.weight``; the vCPU threads inside share the group's weight.
+    CFS runs the runnable thread with the smallest virtual runtime (vruntime grows by real runtime
+    x 1024 / weight; kernel Documentation/scheduler/sched-design-CFS.rst). The tunables default to
+    the classic kernel values scaled by ``1 + ilog2(min(pcpus, 8))`` (kernel/sched/fair.c,
+    ``get_update_sysctl_factor``): ``sched_latency`` 6 ms, ``min_granularity`` 0.75 ms,
+    ``wakeup_granularity`` 1 ms. Leave them ``None`` to get those defaults.
+
+    Bandwidth control (per-vCPU ``quota_us`` per ``period_us`` on the VM) follows
+    Documentation/scheduler/sched-bwc.rst: a vCPU that used its quota is throttled until the next
+    period boundary.
+    """
+
+    sched_latency_ms: float | None = None
+    min_granularity_ms: float | None = None
+    wakeup_granularity_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("sched_latency_ms", "min_granularity_ms", "wakeup_granularity_ms"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_real(name, value, 0.01, 1000.0))
+
+
+SCHEDULERS = {"rr": RoundRobin, "credit": Credit, "cfs": CFS}
+SchedulerConfig = Union[RoundRobin, Credit, CFS]
+COSCHEDULE_MODES = ("none", "strict", "relaxed")
