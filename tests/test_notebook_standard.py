@@ -49,3 +49,20 @@ def test_every_nbval_marker_has_a_reason(path):
             assert REASON.search(source(cell)), (
                 f"{path.name} code cell {i} carries an nbval marker {sorted(tags & NBVAL_TAGS)} "
                 "without a one-line reason: start the cell with '# nbval-ignore-output: <why>'")
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_live_widgets_stay_out_of_the_html(path):
+    """A widget needs a kernel: the HTML book shows the static figure instead, so a cell that
+    displays a widget is tagged remove-output, and no widget state (which would make the page
+    load widget scripts from a CDN) is stored."""
+    nb = load_notebook(path)
+    assert "widgets" not in nb["metadata"], f"{path.name} stores widget state; run `make outputs`"
+    for i, cell in enumerate(code_cells(nb)):
+        shows_widget = any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+        if shows_widget:
+            assert "remove-output" in cell.get("metadata", {}).get("tags", []), (
+                f"{path.name} code cell {i} displays a widget but is not tagged remove-output")

@@ -5,8 +5,10 @@
     python tools/run_notebooks.py chapters/01-computers.ipynb
 
 The book shows the stored outputs and `make test` re-executes every notebook under nbval and
-compares, so run this after changing a notebook. Widget state is stored so that the HTML book can
-show widgets without a kernel. Cell timing metadata is not recorded, to keep diffs small.
+compares, so run this after changing a notebook. Cell timing metadata is not recorded, to keep
+diffs small. Widget state is not stored: a live widget needs a kernel, so the HTML book shows a
+static figure and a kernel-free view instead, and a cell that displays a widget is tagged
+``remove-output`` (tests/test_notebook_standard.py checks this).
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ def run(path: Path, timeout: int = 300) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=True,
+                            store_widget_state=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
