@@ -12,7 +12,7 @@ from virtbook.emulator import (BUBBLE, FIB, OPCODES, SUM, BlockTranslator, CPUSt
                                assemble, bubble_state, decode, disassemble, encode, fib_state,
                                opcode_table, run_both, sum_state)
 from virtbook.emulator.isa import BLOCK_ENDERS, WORD_MASK
-from virtbook.emulator.timing import TimingPoint, break_even, time_point
+from virtbook.emulator.timing import TimingPoint, best_time, break_even, time_point
 
 REG = st.integers(min_value=0, max_value=7)
 SIMM = st.integers(min_value=-0x8000, max_value=0x7FFF)
@@ -367,3 +367,8 @@ def test_time_point_counts_guest_instructions_and_checks_arguments():
     assert point.interpreter_s > 0 and point.translator_s > 0
     with pytest.raises(ValueError, match=r"repeats must be an integer in 1\.\.100"):
         time_point(SUM, sum_state, 7, repeats=0)
+    with pytest.raises(ValueError, match=r"repeats must be an integer in 1\.\.100"):
+        best_time(lambda: None, repeats=101)
+    calls = []
+    assert best_time(lambda: calls.append(1), repeats=3) >= 0
+    assert len(calls) == 4, "one untimed warm-up call, then the timed repeats"

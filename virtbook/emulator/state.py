@@ -51,7 +51,8 @@ class CPUState:
         for name, values in (("regs", self.regs), ("mem", self.mem)):
             for i, v in enumerate(values):
                 if not isinstance(v, int) or not 0 <= v <= WORD_MASK:
-                    raise ValueError(f"{name}[{i}] must be an integer in 0..{WORD_MASK}, got {v!r}")
+                    raise ValueError(
+                        f"{name}[{i}] must be an integer in 0..{WORD_MASK}, got {v!r}")
         self.mem_mask = n - 1
 
     @classmethod

@@ -4,7 +4,7 @@ Timings depend on the machine, the Python version and whatever else is running, 
 the book's tests asserts on them and the notebook marks the cells that show them. What the
 functions control is the method: every measurement runs the guest from the same starting state,
 is repeated, and keeps the *minimum*, the run least disturbed by other work on the machine (the
-advice of Python's ``timeit`` documentation, which reports the minimum for the same reason).
+same choice as Python's ``python -m timeit``, which reports the "best of 5" repeats).
 The translator is timed *cold*, with a new translator and an empty cache for each repetition, so
 that the cost of translation is included; :func:`measure_speedup` also reports the *warm* time,
 with every block already translated.
@@ -26,7 +26,8 @@ from .interpreter import Interpreter
 from .state import CPUState
 from .translator import BlockTranslator
 
-__all__ = ["TimingPoint", "Speedup", "time_point", "sweep", "measure_speedup", "break_even"]
+__all__ = ["TimingPoint", "Speedup", "best_time", "time_point", "sweep", "measure_speedup",
+           "break_even"]
 
 StateFactory = Callable[[int], CPUState]
 
@@ -83,11 +84,16 @@ def _check(size: int, repeats: int) -> None:
         raise ValueError(f"repeats must be an integer in 1..100, got {repeats!r}")
 
 
-def _best(run: Callable[[], object], repeats: int) -> float:
+def best_time(run: Callable[[], object], repeats: int = 5) -> float:
+    """Minimum wall-clock time of ``repeats`` timed calls, after one untimed warm-up call
+    (which pays one-off costs such as first imports and cold caches)."""
+    if not isinstance(repeats, int) or not 1 <= repeats <= 100:
+        raise ValueError(f"repeats must be an integer in 1..100, got {repeats!r}")
     best = float("inf")
     enabled = gc.isenabled()
     gc.disable()
     try:
+        run()
         for _ in range(repeats):
             start = time.perf_counter()
             run()
@@ -103,8 +109,8 @@ def time_point(program: Program, make_state: StateFactory, size: int,
     """Time one run of ``program`` on ``make_state(size)`` with each engine (translator cold)."""
     _check(size, repeats)
     reference = Interpreter(program).run(make_state(size))
-    interp = _best(lambda: Interpreter(program).run(make_state(size)), repeats)
-    trans = _best(lambda: BlockTranslator(program).run(make_state(size)), repeats)
+    interp = best_time(lambda: Interpreter(program).run(make_state(size)), repeats)
+    trans = best_time(lambda: BlockTranslator(program).run(make_state(size)), repeats)
     return TimingPoint(size, reference.instructions, interp, trans)
 
 
@@ -120,11 +126,11 @@ def measure_speedup(program: Program, make_state: StateFactory, size: int,
                     repeats: int = 5) -> Speedup:
     """Interpreter versus translator on one large input, cold and warm."""
     _check(size, repeats)
-    interp = _best(lambda: Interpreter(program).run(make_state(size)), repeats)
-    cold = _best(lambda: BlockTranslator(program).run(make_state(size)), repeats)
+    interp = best_time(lambda: Interpreter(program).run(make_state(size)), repeats)
+    cold = best_time(lambda: BlockTranslator(program).run(make_state(size)), repeats)
     warm_engine = BlockTranslator(program)
     final = warm_engine.run(make_state(size))
-    warm = _best(lambda: warm_engine.run(make_state(size)), repeats)
+    warm = best_time(lambda: warm_engine.run(make_state(size)), repeats)
     return Speedup(size, final.instructions, interp, cold, warm,
                    warm_engine.stats.blocks_translated)
 

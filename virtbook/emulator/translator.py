@@ -71,7 +71,7 @@ __all__ = ["BlockTranslator", "TranslatedBlock", "TranslationStats", "DEFAULT_MA
 DEFAULT_MAX_BLOCK_INSNS = 64
 
 
-@dataclass
+@dataclass(eq=False, slots=True)
 class TranslatedBlock:
     """One guest basic block and its translation.
 
@@ -290,15 +290,17 @@ class BlockTranslator:
                 self.flush()
             self._mask = state.mem_mask
         regs, mem, stats, chain = state.regs, state.mem, self.stats, self.chain
-        pc, count, cycles, executed = state.pc, state.instructions, state.cycles, 0
+        pc, count, cycles = state.pc, state.instructions, state.cycles
+        executed = chained = 0
         try:
             blk = self._lookup(pc)
             while True:
-                if count + blk.n_insns > max_instructions:
+                n = blk.n_insns
+                if count + n > max_instructions:
                     raise InstructionLimitExceeded(
                         f"no HALT within max_instructions={max_instructions}")
-                nxt = blk.fn(regs, mem)
-                count += blk.n_insns
+                nxt = blk.fn(regs, mem)          # run the translated block
+                count += n                       # counters were computed at translation time
                 cycles += blk.cycles
                 executed += 1
                 if nxt < 0:
@@ -307,9 +309,9 @@ class BlockTranslator:
                     break
                 pc = nxt
                 if chain:
-                    linked = blk.links.get(nxt)
+                    linked = blk.links.get(nxt)  # chained: no trip through the global cache
                     if linked is not None:
-                        stats.chained += 1
+                        chained += 1
                         blk = linked
                         continue
                     target = self._lookup(nxt)
@@ -320,4 +322,5 @@ class BlockTranslator:
         finally:
             state.pc, state.instructions, state.cycles = pc, count, cycles
             stats.blocks_executed += executed
+            stats.chained += chained
         return state
