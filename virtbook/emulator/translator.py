@@ -9,7 +9,8 @@ module follows the structure of QEMU's translator, scaled down to a page of Pyth
   end of the basic block, the first instruction that can change the flow of control (a branch,
   a jump or HALT), or ``max_block_insns`` instructions. QEMU calls the result a translation
   block (TB): a run of guest instructions "terminated by a jump or by a virtual CPU state change
-  which the translator cannot deduce statically" (QEMU, qemu-tech.texi, "Translation cache").
+  which the translator cannot deduce statically" (QEMU Internals, qemu-tech.texi in QEMU's
+  early source tree, section "Translation cache"; the same design is in Bellard 2005).
 * **Translation.** Each block becomes Python source code: one straight-line function in which
   guest registers live in local variables, every guest instruction becomes one or two Python
   statements, and the function returns the next guest pc. ``compile()`` turns the source into
@@ -17,8 +18,8 @@ module follows the structure of QEMU's translator, scaled down to a page of Pyth
   into host machine code; here the "host code" is CPython bytecode.)
 * **The translation cache.** Translated blocks are kept in a dictionary keyed by the guest pc
   at which they start, so a loop body is translated on its first trip and found in the cache on
-  every later one. QEMU's cache is a fixed-size buffer that "is completely flushed when it is
-  full"; ``cache_capacity`` imitates that policy.
+  every later one. QEMU's original cache was a fixed-size (16 MB) buffer that "is completely
+  flushed when it is full" (same sources); ``cache_capacity`` imitates that policy.
 * **Block chaining.** After a block runs, the emulator must find the block for the next pc.
   QEMU speeds up the common case where that pc is known by patching the end of a block so that
   it jumps straight into the next block ("Direct block chaining", QEMU documentation, Translator
@@ -66,8 +67,8 @@ from .state import CPUState, GuestFault, InstructionLimitExceeded
 
 __all__ = ["BlockTranslator", "TranslatedBlock", "TranslationStats", "DEFAULT_MAX_BLOCK_INSNS"]
 
-#: Longest block the translator builds. QEMU's limit is far higher (TCG_MAX_INSNS, 512); a
-#: smaller limit keeps the generated functions short enough to read.
+#: Longest block the translator builds. QEMU's limit is higher (TCG_MAX_INSNS is 512 in
+#: include/tcg/tcg.h); a smaller limit keeps the generated functions short enough to read.
 DEFAULT_MAX_BLOCK_INSNS = 64
 
 
