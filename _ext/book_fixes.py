@@ -7,6 +7,10 @@
 2. pydata-sphinx-theme 0.17 under sphinx-book-theme 1.3 renders ``data-mode=""`` because no
    default mode reaches its template, and logs "Got invalid theme mode" on every page. The fix
    gives the template a default mode ("auto": follow the reader's system setting).
+3. docutils marks the bibliography's container ``role="list"`` but puts anchors, not list items,
+   directly inside it, which assistive technology cannot read as a list (axe-core rule
+   aria-required-children, "critical"). The fix drops that role: the entries stay a sequence of
+   citations.
 """
 from __future__ import annotations
 
@@ -34,7 +38,15 @@ def default_mode(app, pagename, templatename, context, doctree) -> None:
         context["default_mode"] = "auto"
 
 
+def citation_list_role(app, pagename, templatename, context, doctree) -> None:
+    body = context.get("body")
+    if body and 'role="list" class="citation-list"' in body:
+        context["body"] = body.replace('<div role="list" class="citation-list">',
+                                       '<div class="citation-list">')
+
+
 def setup(app):
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("html-page-context", default_mode, priority=900)
+    app.connect("html-page-context", citation_list_role, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -12,7 +12,6 @@ import pytest
 from booklib import load_notebook, resolve_page, source, toc_entries
 
 pytestmark = pytest.mark.book
-JB = Path(sys.executable).with_name("jupyter-book")
 
 
 def _find_report() -> Path | None:
@@ -25,19 +24,6 @@ def _find_report() -> Path | None:
 
 
 REPORT = _find_report()
-
-
-@pytest.fixture(scope="session")
-def built(root):
-    """Build the book from scratch (`--all`) with every warning an error; return the HTML dir."""
-    cmd = [str(JB) if JB.exists() else "jupyter-book", "build", str(root),
-           "-W", "-n", "--keep-going", "--all"]
-    run = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=1200)
-    log = run.stdout + run.stderr
-    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-    assert run.returncode == 0 and not warnings, (
-        "the book build failed or warned:\n" + "\n".join(warnings[:40]) + "\n" + log[-3000:])
-    return root / "_build" / "html"
 
 
 def html_name(entry: str) -> str:
