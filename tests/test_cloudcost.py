@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilisation,
+from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilization,
                                 commitment_break_even, committed_monthly, explain,
                                 on_demand_monthly, owned_monthly, sweep)
 
@@ -68,7 +68,7 @@ def test_more_vms_than_slots_need_more_servers():
 @given(price=prices, server=servers, vms=vm_counts)
 def test_break_even_is_where_the_two_bills_are_equal(price, server, vms):
     offer = CloudOffer(price_per_hour=price)
-    u_star = break_even_utilisation(offer, server, vms)
+    u_star = break_even_utilization(offer, server, vms)
     if u_star is None:
         # Renting is no dearer anywhere in 0..1.
         for u in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -89,8 +89,8 @@ def test_break_even_is_where_the_two_bills_are_equal(price, server, vms):
 @given(price=prices, factor=st.floats(min_value=1.01, max_value=4.0), vms=vm_counts)
 def test_dearer_rent_makes_owning_pay_off_sooner(price, factor, vms):
     server = OwnedServer()
-    cheap = break_even_utilisation(CloudOffer(price_per_hour=price), server, vms)
-    dear = break_even_utilisation(CloudOffer(price_per_hour=price * factor), server, vms)
+    cheap = break_even_utilization(CloudOffer(price_per_hour=price), server, vms)
+    dear = break_even_utilization(CloudOffer(price_per_hour=price * factor), server, vms)
     if cheap is not None:
         assert dear is not None and dear < cheap
 
@@ -99,16 +99,16 @@ def test_dearer_rent_makes_owning_pay_off_sooner(price, factor, vms):
 @given(cost=st.floats(min_value=0.0, max_value=20_000.0), extra=st.floats(min_value=1.0, max_value=5000.0))
 def test_a_dearer_server_moves_the_break_even_up(cost, extra):
     offer = CloudOffer(price_per_hour=1.0)
-    low = break_even_utilisation(offer, OwnedServer(purchase_price=cost), 8)
-    high = break_even_utilisation(offer, OwnedServer(purchase_price=cost + extra), 8)
+    low = break_even_utilization(offer, OwnedServer(purchase_price=cost), 8)
+    high = break_even_utilization(offer, OwnedServer(purchase_price=cost + extra), 8)
     if high is not None:
         assert low is not None and low < high
 
 
 def test_small_fleets_are_cheaper_to_rent_with_the_defaults():
     # The fixed cost of one server (write-off, admin, idle power) exceeds two VMs' rent.
-    assert break_even_utilisation(CloudOffer(), OwnedServer(), 2) is None
-    assert break_even_utilisation(CloudOffer(), OwnedServer(), 8) is not None
+    assert break_even_utilization(CloudOffer(), OwnedServer(), 2) is None
+    assert break_even_utilization(CloudOffer(), OwnedServer(), 8) is not None
 
 
 @given(discount=st.floats(min_value=0.0, max_value=0.9), vms=vm_counts)
@@ -122,11 +122,11 @@ def test_commitment_break_even_is_one_minus_the_discount(discount, vms):
 def test_sweep_samples_evenly_and_agrees_with_the_functions():
     offer, server = CloudOffer(), OwnedServer()
     curves = sweep(offer, server, 8, points=5)
-    assert curves.utilisation == (0.0, 0.25, 0.5, 0.75, 1.0)
-    for u, rent, own in zip(curves.utilisation, curves.on_demand, curves.owned):
+    assert curves.utilization == (0.0, 0.25, 0.5, 0.75, 1.0)
+    for u, rent, own in zip(curves.utilization, curves.on_demand, curves.owned):
         assert rent == pytest.approx(on_demand_monthly(offer, 8, u))
         assert own == pytest.approx(owned_monthly(server, 8, u).total)
-    assert curves.break_even == break_even_utilisation(offer, server, 8)
+    assert curves.break_even == break_even_utilization(offer, server, 8)
 
 
 def test_explain_prints_the_same_numbers_as_the_model():
@@ -135,7 +135,7 @@ def test_explain_prints_the_same_numbers_as_the_model():
     text = "\n".join(lines)
     assert f"US${on_demand_monthly(offer, 8, 0.5):,.2f}" in text
     assert f"US${owned_monthly(server, 8, 0.5).total:,.2f}" in text
-    assert f"{break_even_utilisation(offer, server, 8):.1%}" in lines[-1]
+    assert f"{break_even_utilization(offer, server, 8):.1%}" in lines[-1]
     assert "renting is cheaper" in explain(offer, server, 1, 0.5)[-1]
 
 
@@ -163,9 +163,28 @@ def test_bad_servers_name_the_parameter(kwargs, message):
 
 
 def test_bad_workloads_name_the_parameter():
-    with pytest.raises(ValueError, match=r"utilisation must be a number at least 0 and at most 1"):
+    with pytest.raises(ValueError, match=r"utilization must be a number at least 0 and at most 1"):
         on_demand_monthly(CloudOffer(), 2, 1.5)
     with pytest.raises(ValueError, match=r"vms must be an integer in 1\.\.100000, got 0"):
         owned_monthly(OwnedServer(), 0, 0.5)
     with pytest.raises(ValueError, match=r"points must be an integer in 2\.\.10001"):
         sweep(CloudOffer(), OwnedServer(), 2, points=1)
+
+
+def test_the_widget_front_end_redraws_or_explains():
+    from matplotlib.figure import Figure
+
+    from virtbook.widgets import cloudcost as front
+
+    values = {"price_per_hour": 0.096, "commitment_discount": 0.4, "vms": 8,
+              "purchase_price": 4000, "lifetime_years": 5, "power_idle_w": 150,
+              "power_peak_w": 300, "pue": 1.58, "electricity_per_kwh": 0.13,
+              "admin_hours_per_month": 2, "admin_hourly_rate": 43.52, "vm_slots": 8}
+    text, fig = front.update(values)
+    assert isinstance(fig, Figure)
+    u_star = break_even_utilization(CloudOffer(), OwnedServer(), 8)
+    assert f"{u_star:.0%}" in text
+    text, fig = front.update({**values, "power_idle_w": 500})
+    assert fig is None and "power_idle_w must be at most power_peak_w" in text
+    box = front.rent_vs_buy()
+    assert len(box.children) == 2

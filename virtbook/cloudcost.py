@@ -2,10 +2,10 @@
 
 Chapter 10 uses this model to make "pay as you go" quantitative. A cloud instance rented on demand
 costs its hourly price for every hour it runs and nothing when it is stopped, so its monthly bill
-grows in proportion to the fraction of the month you need it (the *utilisation* here). A server you
+grows in proportion to the fraction of the month you need it (the *utilization* here). A server you
 own costs nearly the same whether it is busy or idle: its purchase price is written off over its
 life, somebody has to look after it, and it draws power even when it does nothing. Somewhere the two
-lines cross; below that *break-even utilisation* renting is cheaper, above it owning is. A
+lines cross; below that *break-even utilization* renting is cheaper, above it owning is. A
 commitment (an AWS Savings Plan or Reserved Instance) sits between the two: a lower hourly price,
 paid for every hour whether you use it or not.
 
@@ -13,12 +13,12 @@ The model is deliberately small and deterministic: every number follows from the
 arithmetic a student can check by hand, and :func:`explain` prints that arithmetic.
 
     >>> offer = CloudOffer()                     # m5.large, us-east-1, US$0.096 an hour
-    >>> round(on_demand_monthly(offer, vms=8, utilisation=1.0), 2)
+    >>> round(on_demand_monthly(offer, vms=8, utilization=1.0), 2)
     560.64
     >>> server = OwnedServer()                   # US$4,000 over 5 years, 150-300 W, PUE 1.58
-    >>> round(owned_monthly(server, vms=8, utilisation=1.0).total, 2)
+    >>> round(owned_monthly(server, vms=8, utilization=1.0).total, 2)
     198.69
-    >>> round(break_even_utilisation(offer, server, vms=8), 3)
+    >>> round(break_even_utilization(offer, server, vms=8), 3)
     0.327
 
 Sources for the mechanisms and defaults
@@ -39,7 +39,7 @@ Sources for the mechanisms and defaults
 * Owned server. Purchase price US$4,000 written off over 5 years (an *assumption*, the same as
   chapter 3's consolidation model). Power follows the linear model of Fan, Weber and Barroso,
   "Power Provisioning for a Warehouse-sized Computer", ISCA 2007, Section 4: power rises linearly
-  from its idle value to its peak with utilisation. Idle at half of peak: Barroso and Hoelzle, "The
+  from its idle value to its peak with utilization. Idle at half of peak: Barroso and Hoelzle, "The
   Case for Energy-Proportional Computing", IEEE Computer 40(12), 2007 ("even an energy-efficient
   server still consumes about half its full power when doing virtually no work"). The 300 W peak is
   an *assumption*.
@@ -53,7 +53,7 @@ Sources for the mechanisms and defaults
   Occupational Outlook Handbook, 2023). Wages are not the whole cost of an employee, so this is low.
 * The comparison itself follows Armbrust et al., "A View of Cloud Computing", Communications of the
   ACM 53(4), 2010, section "Economics": an owned machine's cost per *useful* hour is its cost divided
-  by its utilisation, which is why low utilisation favours paying per use.
+  by its utilization, which is why low utilization favours paying per use.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ from virtbook._validate import check_int, check_name, check_real
 #: Hours in an average month: 8,760 hours a year / 12.
 HOURS_PER_MONTH = 8760.0 / 12.0
 
-#: The largest utilisation: the VMs are needed every hour of the month.
+#: The largest utilization: the VMs are needed every hour of the month.
 FULL = 1.0
 
 
@@ -103,7 +103,7 @@ class OwnedServer:
 
     Parameters are named as a data-centre cost model names them: the purchase price is written off
     (amortised) evenly over ``lifetime_years``; power follows a straight line from
-    ``power_idle_w`` at zero utilisation to ``power_peak_w`` at full utilisation, multiplied by the
+    ``power_idle_w`` at zero utilization to ``power_peak_w`` at full utilization, multiplied by the
     facility's ``pue`` to include cooling and power distribution; administration is
     ``admin_hours_per_month`` at ``admin_hourly_rate``.
     """
@@ -153,18 +153,18 @@ class MonthlyCost:
         return self.hardware + self.energy + self.admin
 
 
-def _check_utilisation(utilisation: object) -> float:
-    return check_real("utilisation", utilisation, 0.0, FULL)
+def _check_utilization(utilization: object) -> float:
+    return check_real("utilization", utilization, 0.0, FULL)
 
 
-def on_demand_monthly(offer: CloudOffer, vms: int, utilisation: float) -> float:
-    """US$ a month for ``vms`` on-demand instances that run a fraction ``utilisation`` of the time.
+def on_demand_monthly(offer: CloudOffer, vms: int, utilization: float) -> float:
+    """US$ a month for ``vms`` on-demand instances that run a fraction ``utilization`` of the time.
 
     Stopped instances cost nothing for compute (their disks still do; the model leaves storage
     out on both sides of the comparison).
     """
     vms = check_int("vms", vms, 1, 100_000)
-    return vms * offer.price_per_hour * HOURS_PER_MONTH * _check_utilisation(utilisation)
+    return vms * offer.price_per_hour * HOURS_PER_MONTH * _check_utilization(utilization)
 
 
 def committed_monthly(offer: CloudOffer, vms: int) -> float:
@@ -185,22 +185,22 @@ def _owned_parts(server: OwnedServer, vms: int) -> tuple[int, float, float, floa
     return servers, hardware, admin, kwh_idle, kwh_per_util
 
 
-def owned_monthly(server: OwnedServer, vms: int, utilisation: float) -> MonthlyCost:
-    """The monthly cost of enough owned servers to host ``vms`` VMs busy ``utilisation`` of the time.
+def owned_monthly(server: OwnedServer, vms: int, utilization: float) -> MonthlyCost:
+    """The monthly cost of enough owned servers to host ``vms`` VMs busy ``utilization`` of the time.
 
-    The servers stay powered all month; only the energy above idle depends on utilisation.
+    The servers stay powered all month; only the energy above idle depends on utilization.
     """
-    utilisation = _check_utilisation(utilisation)
+    utilization = _check_utilization(utilization)
     servers, hardware, admin, kwh_idle, kwh_per_util = _owned_parts(server, vms)
-    kwh = kwh_idle + kwh_per_util * utilisation
+    kwh = kwh_idle + kwh_per_util * utilization
     return MonthlyCost(servers=servers, hardware=hardware, energy=kwh * server.electricity_per_kwh,
                        admin=admin, kwh=kwh)
 
 
-def break_even_utilisation(offer: CloudOffer, server: OwnedServer, vms: int) -> float | None:
-    """The utilisation at which on-demand and owning cost the same, or None if renting always wins.
+def break_even_utilization(offer: CloudOffer, server: OwnedServer, vms: int) -> float | None:
+    """The utilization at which on-demand and owning cost the same, or None if renting always wins.
 
-    Both costs are straight lines in the utilisation u: on demand ``a * u``, owned ``F + b * u``.
+    Both costs are straight lines in the utilization u: on demand ``a * u``, owned ``F + b * u``.
     They cross at ``u* = F / (a - b)``; below u* renting is cheaper. If the lines do not cross
     inside 0..1, renting on demand is cheaper even at full use and the function returns None.
     """
@@ -216,15 +216,15 @@ def break_even_utilisation(offer: CloudOffer, server: OwnedServer, vms: int) -> 
 
 
 def commitment_break_even(offer: CloudOffer) -> float:
-    """The utilisation above which a commitment costs less than paying on demand: 1 - discount."""
+    """The utilization above which a commitment costs less than paying on demand: 1 - discount."""
     return FULL - offer.commitment_discount
 
 
 @dataclass(frozen=True)
 class CostCurves:
-    """Monthly costs sampled over utilisation, for a figure or a table."""
+    """Monthly costs sampled over utilization, for a figure or a table."""
 
-    utilisation: tuple[float, ...]
+    utilization: tuple[float, ...]
     on_demand: tuple[float, ...]
     committed: tuple[float, ...]
     owned: tuple[float, ...]
@@ -233,26 +233,26 @@ class CostCurves:
 
 
 def sweep(offer: CloudOffer, server: OwnedServer, vms: int, points: int = 101) -> CostCurves:
-    """Sample the three monthly costs at ``points`` evenly spaced utilisations from 0 to 1."""
+    """Sample the three monthly costs at ``points`` evenly spaced utilizations from 0 to 1."""
     points = check_int("points", points, 2, 10_001)
     us = tuple(i / (points - 1) for i in range(points))
     committed = committed_monthly(offer, vms)
     return CostCurves(
-        utilisation=us,
+        utilization=us,
         on_demand=tuple(on_demand_monthly(offer, vms, u) for u in us),
         committed=tuple(committed for _ in us),
         owned=tuple(owned_monthly(server, vms, u).total for u in us),
-        break_even=break_even_utilisation(offer, server, vms),
+        break_even=break_even_utilization(offer, server, vms),
         commitment_break_even=commitment_break_even(offer),
     )
 
 
-def explain(offer: CloudOffer, server: OwnedServer, vms: int, utilisation: float) -> list[str]:
+def explain(offer: CloudOffer, server: OwnedServer, vms: int, utilization: float) -> list[str]:
     """The arithmetic behind one comparison, one line a step, to check by hand."""
-    utilisation = _check_utilisation(utilisation)
-    hours = HOURS_PER_MONTH * utilisation
-    rent = on_demand_monthly(offer, vms, utilisation)
-    own = owned_monthly(server, vms, utilisation)
+    utilization = _check_utilization(utilization)
+    hours = HOURS_PER_MONTH * utilization
+    rent = on_demand_monthly(offer, vms, utilization)
+    own = owned_monthly(server, vms, utilization)
     lines = [
         f"on demand : {vms} x {offer.instance_type} x US${offer.price_per_hour:.4f}/h "
         f"x {hours:.1f} h = US${rent:,.2f}",
@@ -267,7 +267,7 @@ def explain(offer: CloudOffer, server: OwnedServer, vms: int, utilisation: float
         f"US${server.admin_hourly_rate:.2f} = US${own.admin:,.2f}",
         f"  total     US${own.total:,.2f}",
     ]
-    u_star = break_even_utilisation(offer, server, vms)
-    lines.append("break-even: renting is cheaper at every utilisation" if u_star is None
-                 else f"break-even: {u_star:.1%} utilisation ({u_star * HOURS_PER_MONTH:.0f} h a month)")
+    u_star = break_even_utilization(offer, server, vms)
+    lines.append("break-even: renting is cheaper at every utilization" if u_star is None
+                 else f"break-even: {u_star:.1%} utilization ({u_star * HOURS_PER_MONTH:.0f} h a month)")
     return lines
