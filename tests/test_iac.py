@@ -283,3 +283,17 @@ def test_libvirt_converges_like_the_in_memory_provider(start, goal):
         finally:
             for vm in managed(virt):
                 virt.destroy(vm.name)
+
+
+@needs_libvirt
+def test_libvirt_failures_become_one_sentence(virt, monkeypatch):
+    import libvirt
+
+    converge(fleet_from_mapping({"iac-web": {"vcpus": 1, "memory_mib": 256, "running": False}}), virt)
+
+    def refuse(*args):
+        raise libvirt.libvirtError("simulated failure")
+
+    monkeypatch.setattr(libvirt.virDomain, "create", refuse)
+    with pytest.raises(RuntimeError, match="libvirt could not start VM 'iac-web'"):
+        virt.start("iac-web")

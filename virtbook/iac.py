@@ -474,11 +474,18 @@ class LibvirtProvider:
         return dom
 
     # -- changing
+    def _call(self, what: str, fn, *args):
+        """Run one libvirt call; turn a libvirtError into one sentence that says what failed."""
+        try:
+            return fn(*args)
+        except self._libvirt.libvirtError as err:
+            raise RuntimeError(f"libvirt could not {what}: {err.get_error_message()}") from None
+
     def create(self, spec: VMSpec) -> None:
         try:
             self.conn.lookupByName(spec.name)
         except self._libvirt.libvirtError:
-            self.conn.defineXML(domain_xml(spec))
+            self._call(f"define VM {spec.name!r}", self.conn.defineXML, domain_xml(spec))
             return
         raise ValueError(f"name {spec.name!r} already exists")
 
@@ -488,7 +495,7 @@ class LibvirtProvider:
             raise ValueError(f"VM {name!r} must be powered off to change its size")
         root = ET.fromstring(dom.XMLDesc(self._libvirt.VIR_DOMAIN_XML_INACTIVE))
         edit(root)
-        self.conn.defineXML(ET.tostring(root, encoding="unicode"))
+        self._call(f"redefine VM {name!r}", self.conn.defineXML, ET.tostring(root, encoding="unicode"))
 
     def set_vcpus(self, name: str, vcpus: int) -> None:
         vcpus = check_int("vcpus", vcpus, 1, MAX_VCPUS)
@@ -516,18 +523,19 @@ class LibvirtProvider:
     def start(self, name: str) -> None:
         dom = self._owned(name)
         if not dom.isActive():
-            dom.create()
+            self._call(f"start VM {name!r}", dom.create)
 
     def stop(self, name: str) -> None:
+        """Power off at once (virDomainDestroy); a real tool would first ask the guest to shut down."""
         dom = self._owned(name)
         if dom.isActive():
-            dom.destroy()
+            self._call(f"power off VM {name!r}", dom.destroy)
 
     def destroy(self, name: str) -> None:
         dom = self._owned(name)
         if dom.isActive():
-            dom.destroy()
-        dom.undefine()
+            self._call(f"power off VM {name!r}", dom.destroy)
+        self._call(f"delete the definition of VM {name!r}", dom.undefine)
 
 
 def libvirt_available() -> bool:
