@@ -191,19 +191,23 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+#: virErrorLevel values share the VIR_ERR_ prefix with the error codes; they are not codes.
+_LEVELS = ("VIR_ERR_NONE", "VIR_ERR_WARNING", "VIR_ERR_ERROR")
+
+
 def _code_names(libvirt_module) -> dict[int, str]:
-    """Map each VIR_ERR_* number to its name, for the libvirt version installed."""
-    return {getattr(libvirt_module, n): n for n in dir(libvirt_module)
-            if n.startswith(("VIR_ERR_", "VIR_WAR_")) and isinstance(getattr(libvirt_module, n), int)}
+    """Map each virErrorNumber to its name, for the libvirt version installed."""
+    return {getattr(libvirt_module, n): n for n in sorted(dir(libvirt_module))
+            if n.startswith(("VIR_ERR_", "VIR_WAR_")) and n not in _LEVELS
+            and isinstance(getattr(libvirt_module, n), int)}
 
 
 def _explain_libvirt(err, libvirt_module) -> str:
     code = err.get_error_code()
     message = err.get_error_message() or str(err)
-    names = _code_names(libvirt_module)
-    name = names.get(code, f"error {code}")
+    name = _code_names(libvirt_module).get(code, f"error {code}")
     for rule in _RULES:
-        if name not in rule.codes:
+        if code not in {getattr(libvirt_module, n, None) for n in rule.codes}:
             continue
         if rule.pattern is None:
             return rule.sentence

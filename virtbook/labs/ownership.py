@@ -7,7 +7,8 @@ only when all three hold:
 
 1. **name**: its name starts with :data:`PREFIX` (``vblab-``);
 2. **metadata**: (VMs) its domain XML carries the owner element in the :data:`OWNER_NS`
-   namespace under ``<metadata>``; (volumes) it lives in the lab's own storage pool;
+   namespace under ``<metadata>``; (volumes) it lives in the labs' own storage pool
+   :data:`POOL_NAME`; (the pool) it has that name;
 3. **record**: its UUID (VMs, pools) or key (volumes) is in the record of what the labs created on
    this host, which the helpers write at creation time.
 
@@ -234,7 +235,7 @@ def ownership(obj) -> Ownership:
         what = f"volume '{name}'"
         rec_kind = "volumes"
         pool = obj.storagePoolLookupByVolume()
-        marked = pool.name() == POOL_NAME and record_for(conn).has("pools", pool.UUIDString())
+        marked = pool.name() == POOL_NAME
         mark_reason = f"it is not in the labs' own pool '{POOL_NAME}'"
     name_ok = name.startswith(PREFIX)
     recorded = record_for(conn).has(rec_kind, ident)
