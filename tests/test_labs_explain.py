@@ -7,7 +7,12 @@ host while this book was written.
 """
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from virtbook import labs
 
@@ -164,3 +169,19 @@ def test_disk_access_on_the_test_driver_is_explained_as_bookkeeping(conn):
         labs.disk_write(dom, 256)
     with pytest.raises(ValueError, match="length must be an integer in 1..4096, got 0"):
         labs.disk_read(dom, 0, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(code=st.sampled_from([n for n in dir(libvirt) if n.startswith("VIR_ERR_")
+                             and n not in ("VIR_ERR_NONE", "VIR_ERR_WARNING", "VIR_ERR_ERROR")]),
+       message=st.text(max_size=200))
+def test_any_libvirt_error_gets_a_sentence_and_never_crashes(code, message):
+    text = labs.explain(fake(code, message))
+    assert isinstance(text, str) and text.endswith(".") and len(text) > 20
+
+
+def test_the_documented_examples_hold():
+    for name in ("connection", "errors", "ownership", "vms"):
+        module = importlib.import_module(f"virtbook.labs.{name}")
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
