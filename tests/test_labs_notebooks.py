@@ -1,0 +1,204 @@
+"""The lab notebooks follow the lab conventions, and on the test driver they run twice in a row,
+survive an interruption, and only ever change what they created.
+
+Static checks read the notebooks: each task is an exercise, a code cell with nbgrader solution
+regions, and a check cell of asserts; the student edition (regions replaced by
+``raise NotImplementedError``) still parses; no cell calls defineXML directly. The dynamic check
+runs each lab in one kernel three times (complete, interrupted half way, complete) with libvirt's
+mutating methods wrapped to log their targets, then inspects the log.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from booklib import ROOT, code_cells, load_notebook, source
+
+pytest.importorskip("libvirt")
+
+LABS = sorted((ROOT / "labs").glob("0*.ipynb"))
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def markdown(nb: dict) -> str:
+    return "\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def task_cells(nb: dict) -> list[int]:
+    """Indexes (in nb['cells']) of the code cells that hold a solution region."""
+    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and BEGIN in source(c)]
+
+
+def student_source(text: str) -> str:
+    """The student edition of a cell: each solution region becomes ``raise NotImplementedError``."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.strip() == BEGIN:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + "raise NotImplementedError")
+            inside = True
+        elif line.strip() == END:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_lab_has_every_part_a_lab_needs(path):
+    nb = load_notebook(path)
+    text = markdown(nb)
+    assert re.match(r"# Lab L\d: \S", source(nb["cells"][0]))
+    for title in ("Learning objectives", "Prerequisites", "Time and place"):
+        assert f"{{admonition}} {title}" in text, title
+    assert re.search(r"About \d+ minutes", text), "time estimate"
+    assert "test driver" in text and "VIRTBOOK_URI" in text, "what runs where"
+    for heading in ("## Clean up", "## Summary", "## Further reading"):
+        assert heading in text, heading
+    exercises = len(re.findall(r"[`:]{3,}\{exercise\}", text))
+    assert exercises >= 3
+    assert len(re.findall(r"[`:]{3,}\{solution\}", text)) == exercises
+    assert "solution-start" not in text and "solution-end" not in text
+    assert len(task_cells(nb)) == exercises, "one task cell per exercise"
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_each_task_has_solution_regions_then_a_check_cell_of_asserts(path):
+    nb = load_notebook(path)
+    cells = nb["cells"]
+    for i in task_cells(nb):
+        markers = [line.strip() for line in source(cells[i]).splitlines()
+                   if line.strip() in (BEGIN, END)]
+        assert markers and markers == [BEGIN, END] * (len(markers) // 2), "balanced regions"
+        follow = next(c for c in cells[i + 1:] if c["cell_type"] == "code")
+        check = source(follow)
+        assert check.startswith("# Check your work"), f"cell after task {i} is not a check cell"
+        tree = ast.parse(check)
+        assert any(isinstance(n, ast.Assert) for n in ast.walk(tree))
+        for stmt in tree.body:
+            assert isinstance(stmt, (ast.Assert, ast.Assign, ast.For, ast.If)), ast.dump(stmt)[:80]
+            if isinstance(stmt, (ast.For, ast.If)):
+                assert any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
+        assert not follow.get("outputs"), "a check cell prints nothing when the task is right"
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_student_edition_still_parses(path):
+    for cell in code_cells(load_notebook(path)):
+        ast.parse(student_source(source(cell)))
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_notebooks_define_vms_only_through_the_guarded_helper(path):
+    for cell in code_cells(load_notebook(path)):
+        assert not re.search(r"\.defineXML\(", source(cell)), "use labs.define(), which refuses <uuid>"
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_labs_start_by_cleaning_up_and_end_by_proving_nothing_else_changed(path):
+    cells = list(code_cells(load_notebook(path)))
+    first, last = source(cells[0]), source(cells[-1])
+    assert "labs.connect()" in first and "labs.cleanup(" in first and "labs.fingerprint(" in first
+    assert "labs.cleanup(" in last and "labs.fingerprint(conn) == before" in last
+
+
+SPY = r'''
+import json
+import libvirt
+_VB_LOG = {"define": [], "mutate": []}
+
+def _vb_wrap(cls, method, who):
+    original = getattr(cls, method)
+    def wrapper(self, *args, **kwargs):
+        _VB_LOG["mutate"].append([cls.__name__, method, who(self)])
+        return original(self, *args, **kwargs)
+    setattr(cls, method, wrapper)
+
+_vb_define = libvirt.virConnect.defineXML
+def _vb_logged_define(self, xml, *args):
+    _VB_LOG["define"].append(xml)
+    return _vb_define(self, xml, *args)
+libvirt.virConnect.defineXML = _vb_logged_define
+for _m in ("create", "createWithFlags", "destroy", "destroyFlags", "undefine", "undefineFlags",
+           "revertToSnapshot", "setMemory", "setMemoryFlags", "setVcpus", "setVcpusFlags", "pinVcpu",
+           "pinVcpuFlags", "snapshotCreateXML", "setSchedulerParameters", "setSchedulerParametersFlags",
+           "managedSave", "shutdown", "reboot", "reset", "suspend", "resume", "setMetadata"):
+    _vb_wrap(libvirt.virDomain, _m, lambda d: d.name())
+_vb_wrap(libvirt.virDomainSnapshot, "delete", lambda s: s.getDomain().name())
+_vb_wrap(libvirt.virStorageVol, "delete", lambda v: v.name())
+for _m in ("createXML", "createXMLFrom", "destroy", "delete", "undefine", "build", "create"):
+    _vb_wrap(libvirt.virStoragePool, _m, lambda p: p.name())
+'''
+
+
+def _run(client, cell_source: str, index: int = 0):
+    return client.execute_cell(nbformat.v4.new_code_cell(cell_source), index)
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_lab_runs_twice_and_after_an_interruption_touching_only_lab_objects(path, monkeypatch):
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        _run(client, SPY)
+        for run in (code, code[: len(code) // 2], code):     # complete, interrupted, complete
+            for i, cell in enumerate(run):
+                client.execute_cell(cell, i)
+        out = _run(client, "print(json.dumps(_VB_LOG))")
+    log = json.loads("".join(o["text"] for o in out["outputs"] if o.get("name") == "stdout"))
+    assert log["define"], "the lab defines at least one VM"
+    assert all("<uuid" not in xml for xml in log["define"])
+    assert log["mutate"], "the spy saw the lab change something"
+    for cls, method, target in log["mutate"]:
+        if cls == "virStoragePool":
+            assert target == "vblab-pool", (method, target)
+        else:
+            assert target.startswith("vblab-"), (cls, method, target)
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_student_edition_runs_up_to_the_first_task(path, monkeypatch):
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = student_source(cell.source)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        with pytest.raises(CellExecutionError) as err:
+            for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+                client.execute_cell(cell, i)
+    assert "NotImplementedError" in str(err.value)
+
+
+def test_every_lab_is_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in LABS:
+        assert f"- file: labs/{path.stem}" in toc
+    assert toc.index("labs/index") < toc.index(f"labs/{LABS[0].stem}")
+
+
+def test_fleet_file_is_valid_for_the_test_driver():
+    libvirt = pytest.importorskip("libvirt")
+    from virtbook import labs
+
+    conn = labs.connect(quiet=True)
+    doms = {d.name(): d for d in conn.listAllDomains()}
+    states = {name: d.info()[0] for name, d in doms.items()}
+    assert libvirt.VIR_DOMAIN_RUNNING in states.values() and libvirt.VIR_DOMAIN_SHUTOFF in states.values()
+    assert doms["web01"].snapshotNum() >= 3
+    pool = conn.storagePoolLookupByName("images")
+    assert len(pool.listAllVolumes()) >= 3
+    assert not any(labs.is_lab_owned(d) for d in doms.values())
+    assert all(not name.startswith(labs.PREFIX) for name in doms)
+    conn.close()

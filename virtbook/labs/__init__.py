@@ -1,0 +1,43 @@
+"""Scaffolding for the libvirt labs: connect, make lab-owned VMs, explain errors, clean up.
+
+The labs teach the libvirt Python API (libvirt-python), so the students write the libvirt calls
+themselves; this package only does what would distract from them or what must never go wrong:
+
+* :func:`connect` opens ``$VIRTBOOK_URI`` or, by default, libvirt's in-process test driver on
+  the lab fleet (``labs/fleet.xml``), prints what it connected to, and silences libvirt's own
+  stderr error printing;
+* :func:`create_lab_vm` makes a small VM that is valid on the current driver (qcow2 disk in the
+  labs' own pool, BIOS firmware, 128 MiB, type kvm only where a kvm guest really starts);
+* :func:`define` and :func:`created` record what a student creates, and every destructive
+  helper (:func:`remove_vm`, :func:`delete_volume`, :func:`disk_write`, :func:`cleanup`) and the
+  guard :func:`owned` check three marks first: the ``vblab-`` name prefix, the owner metadata,
+  and the record (see :mod:`virtbook.labs.ownership`);
+* :func:`explain` turns any libvirt error into one sentence: what happened and what to do.
+
+It imports without libvirt-python installed; the first call that needs libvirt raises
+:class:`LibvirtMissing` with instructions, and the rest of the book is unaffected.
+"""
+from .connection import (FLEET_VARIABLE, URI_VARIABLE, HostSummary, connect, current,
+                         display_uri, fixture_path, is_test_driver, summary, uri)
+from ._libvirt import available as libvirt_available
+from ._libvirt import load as load_libvirt
+from .disks import disk_read, disk_write
+from .errors import (PREFIX, LabError, LabUnsupported, LibvirtMissing, NameTaken, NotLabOwned,
+                     UuidInXML, WrongState, explain)
+from .ownership import (OWNER_NS, POOL_NAME, Ownership, has_owner_metadata, is_lab_owned,
+                        lab_name, owned, owner_element, ownership, record_for)
+from .vms import (CleanupReport, DomainTypeChoice, cleanup, create_lab_vm, created, define,
+                  delete_volume, domain_type, fingerprint, host_summary_rows, is_mac, lab_mac,
+                  lab_pool, lab_vm_xml, remove_vm, require_shut_off)
+
+__all__ = [
+    "FLEET_VARIABLE", "URI_VARIABLE", "HostSummary", "connect", "current", "display_uri",
+    "fixture_path", "is_test_driver", "summary", "uri", "libvirt_available", "load_libvirt",
+    "disk_read", "disk_write", "PREFIX",
+    "LabError", "LabUnsupported", "LibvirtMissing", "NameTaken", "NotLabOwned", "UuidInXML",
+    "WrongState", "explain", "OWNER_NS", "POOL_NAME", "Ownership", "has_owner_metadata",
+    "is_lab_owned", "lab_name", "owned", "owner_element", "ownership", "record_for",
+    "CleanupReport", "DomainTypeChoice", "cleanup", "create_lab_vm", "created", "define",
+    "delete_volume", "domain_type", "fingerprint", "host_summary_rows", "is_mac", "lab_mac",
+    "lab_pool", "lab_vm_xml", "remove_vm", "require_shut_off",
+]

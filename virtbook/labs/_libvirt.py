@@ -1,0 +1,49 @@
+"""Load libvirt-python once, quietly, or explain why it cannot be loaded.
+
+libvirt's default error handler prints every error to the C-level stderr before Python sees the
+exception. That breaks nbval's output comparison and clutters a student's notebook with text that
+the exception repeats anyway, so the first import registers a handler that does nothing; the
+labs report errors themselves through :func:`virtbook.labs.explain`. Source: libvirt-python,
+``libvirt.registerErrorHandler`` ("f=None restores the default handler"), and libvirt's
+"Reporting errors" guide, https://libvirt.org/errors.html.
+
+The rest of the book must import and run without libvirt-python, so nothing here imports libvirt
+at module import time.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from .errors import LibvirtMissing
+
+_MODULE: ModuleType | None = None
+
+
+def _silent(_ctx: object, _err: object) -> None:
+    """An error handler that drops libvirt's own report (the exception still carries it)."""
+
+
+def load() -> ModuleType:
+    """Return the ``libvirt`` module with a silent error handler registered.
+
+    Raises :class:`LibvirtMissing` (an ImportError) with one sentence of advice when
+    libvirt-python is not installed.
+    """
+    global _MODULE
+    if _MODULE is None:
+        try:
+            import libvirt  # noqa: PLC0415 - optional dependency, imported on first use
+        except ImportError as err:
+            raise LibvirtMissing() from err
+        libvirt.registerErrorHandler(_silent, None)
+        _MODULE = libvirt
+    return _MODULE
+
+
+def available() -> bool:
+    """True when libvirt-python can be imported."""
+    try:
+        load()
+    except LibvirtMissing:
+        return False
+    return True

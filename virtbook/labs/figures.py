@@ -1,0 +1,217 @@
+"""The labs' figures, drawn from plain data that the lab cells computed with libvirt.
+
+Each function takes lists and dicts (never a libvirt object), returns a matplotlib Figure in the
+book's style (:mod:`virtbook.plots`: colour-blind-safe palette plus a second channel, hatch,
+marker or line style, so colour is never the only signal), and draws nothing else.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from virtbook import plots
+
+_STATE_ORDER = ("running", "paused", "shut off")
+
+
+def fleet_figure(rows: Sequence[tuple[str, str, int, int]]) -> Figure:
+    """Bar chart of a host's VMs: memory (MiB) and vCPUs side by side, hatched by state.
+
+    ``rows`` holds (name, state, vcpus, memory_mib), e.g. from :func:`host_summary_rows`.
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one (name, state, vcpus, memory_mib) tuple")
+    fig, (ax_mem, ax_cpu) = plots.figure(height=0.5 * len(rows) + 1.6, ncols=2, sharey=True)
+    names = [r[0] for r in rows]
+    states = [r[1] for r in rows]
+    order = list(dict.fromkeys([s for s in _STATE_ORDER if s in states]
+                               + [s for s in states if s not in _STATE_ORDER]))
+    for i, (name, state, vcpus, mem) in enumerate(rows):
+        k = order.index(state)
+        style = dict(color=plots.color(k), hatch=plots.hatch(k), edgecolor="#333333")
+        ax_mem.barh(i, mem, **style)
+        ax_cpu.barh(i, vcpus, **style)
+        ax_mem.annotate(f"{mem:,} MiB", (mem, i), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+        ax_cpu.annotate(str(vcpus), (vcpus, i), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+    ax_mem.set_yticks(range(len(names)), names)
+    ax_mem.invert_yaxis()
+    ax_mem.set_xlabel("memory (MiB)")
+    ax_cpu.set_xlabel("virtual CPUs")
+    ax_mem.set_xlim(0, max(r[3] for r in rows) * 1.35)
+    ax_cpu.set_xlim(0, max(r[2] for r in rows) * 1.35)
+    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(k), hatch=plots.hatch(k),
+                              edgecolor="#333333", label=s) for k, s in enumerate(order)]
+    ax_cpu.legend(handles=handles, loc="lower right", title="state")
+    return fig
+
+
+def _tree_layout(edges: Sequence[tuple[str | None, str]]) -> dict[str, tuple[float, float]]:
+    """x = depth, y = leaf order (parents centred over their children)."""
+    children: dict[str | None, list[str]] = {}
+    for parent, child in edges:
+        children.setdefault(parent, []).append(child)
+    for kids in children.values():
+        kids.sort()
+    pos: dict[str, tuple[float, float]] = {}
+    next_leaf = [0.0]
+
+    def place(node: str, depth: int) -> float:
+        kids = children.get(node, [])
+        if not kids:
+            y = next_leaf[0]
+            next_leaf[0] += 1
+        else:
+            ys = [place(k, depth + 1) for k in kids]
+            y = sum(ys) / len(ys)
+        pos[node] = (float(depth), y)
+        return y
+
+    for root in children.get(None, []):
+        place(root, 0)
+    return pos
+
+
+def snapshot_tree_figure(edges: Sequence[tuple[str | None, str]], current: str | None = None,
+                         title: str = "") -> Figure:
+    """Draw a snapshot tree: one box per snapshot, an arrow from each parent to its children.
+
+    ``edges`` holds (parent, child) pairs, with parent None for a root. The ``current`` snapshot
+    gets a thick border, a different fill and the label "(current)".
+    """
+    names = {c for _, c in edges}
+    if not names:
+        raise ValueError("edges must hold at least one (parent, child) pair")
+    missing = {p for p, _ in edges if p is not None} - names
+    if missing:
+        raise ValueError(f"edges name parents that are not snapshots themselves: {sorted(missing)}")
+    pos = _tree_layout(edges)
+    depth = max(x for x, _ in pos.values()) + 1
+    leaves = max(y for _, y in pos.values()) + 1
+    fig, ax = plots.figure(height=0.75 * leaves + 1.0)
+    for parent, child in edges:
+        if parent is None:
+            continue
+        (x0, y0), (x1, y1) = pos[parent], pos[child]
+        ax.annotate("", xy=(x1 - 0.36, y1), xytext=(x0 + 0.36, y0),
+                    arrowprops=dict(arrowstyle="->", color="#333333", lw=1.2))
+    for name, (x, y) in pos.items():
+        is_current = name == current
+        k = 1 if is_current else 0
+        box = FancyBboxPatch((x - 0.36, y - 0.25), 0.72, 0.5, boxstyle="round,pad=0.02",
+                             facecolor=plots.color(k), alpha=0.35 if not is_current else 0.6,
+                             hatch=plots.hatch(k), edgecolor="#000000",
+                             linewidth=2.6 if is_current else 1.0)
+        ax.add_patch(box)
+        label = name + ("\n(current)" if is_current else "")
+        ax.text(x, y, label, ha="center", va="center", fontsize=8.5,
+                fontweight="bold" if is_current else "normal")
+    ax.set_xlim(-0.5, depth - 0.5)
+    ax.set_ylim(leaves - 0.5, -0.5)
+    ax.set_xticks(range(int(depth)), [f"depth {d}" for d in range(int(depth))])
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def clone_figure(source: Mapping[str, str], clone: Mapping[str, str], title: str = "",
+                 hidden: Sequence[str] = ()) -> Figure:
+    """Side-by-side table of a source VM and its clone; rows that differ are hatched and marked.
+
+    ``source`` and ``clone`` map the same field names (e.g. "name", "UUID", "MAC", "disk") to
+    the values shown. Fields in ``hidden`` are compared but drawn as "(random)", so that a value
+    libvirt generates afresh on every run (a UUID) does not change the figure.
+    """
+    fields = list(source)
+    if not fields or set(fields) != set(clone):
+        raise ValueError("source and clone must map the same, non-empty set of fields")
+    unknown = set(hidden) - set(fields)
+    if unknown:
+        raise ValueError(f"hidden must name fields of source, got unknown {sorted(unknown)}")
+    fig, ax = plots.figure(height=0.55 * len(fields) + 1.1)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(len(fields) + 0.2, -0.9)
+    ax.axis("off")
+    ax.text(2.4, -0.5, "source", ha="center", fontweight="bold")
+    ax.text(7.2, -0.5, "clone", ha="center", fontweight="bold")
+    for i, key in enumerate(fields):
+        differs = source[key] != clone[key]
+        k = 1 if differs else 0
+        shown = (("(random)", "(random)") if key in hidden else (source[key], clone[key]))
+        for x0, value in ((0.9, shown[0]), (5.7, shown[1])):
+            ax.add_patch(FancyBboxPatch((x0, i - 0.32), 3.0, 0.64, boxstyle="round,pad=0.02",
+                                        facecolor=plots.color(k), alpha=0.3,
+                                        hatch=plots.hatch(k), edgecolor="#333333"))
+            text = value if len(value) <= 34 else "…" + value[-33:]
+            ax.text(x0 + 1.5, i, text, ha="center", va="center", fontsize=7.5, family="monospace")
+        ax.text(0.8, i, key, ha="right", va="center", fontsize=9)
+        ax.text(4.8, i, "≠" if differs else "=", ha="center", va="center", fontsize=14,
+                fontweight="bold")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def balloon_figure(targets_mib: Sequence[float], actual_mib: Sequence[float], max_mib: float,
+                   title: str = "") -> Figure:
+    """Balloon requests against what the VM reports: one step per ``setMemory`` call.
+
+    ``targets_mib[i]`` is the size asked for at step i; ``actual_mib[i]`` is the balloon's
+    ``actual`` value read back with ``memoryStats()``; ``max_mib`` is the VM's <memory>.
+    """
+    if len(targets_mib) != len(actual_mib) or not targets_mib:
+        raise ValueError("targets_mib and actual_mib must be non-empty and of equal length")
+    steps = list(range(len(targets_mib)))
+    fig, ax = plots.figure()
+    ax.axhline(max_mib, color=plots.color(7), linestyle=plots.linestyle(3), linewidth=1.2,
+               label=f"<memory> maximum ({max_mib:g} MiB)")
+    ax.step(steps, targets_mib, where="mid", color=plots.color(0), linestyle=plots.linestyle(0),
+            marker=plots.marker(0), label="target asked with setMemory")
+    ax.plot(steps, actual_mib, color=plots.color(1), linestyle=plots.linestyle(1),
+            marker=plots.marker(1), markersize=7, label="actual reported by memoryStats")
+    ax.set_xticks(steps)
+    ax.set_xlabel("step")
+    ax.set_ylabel("guest memory (MiB)")
+    ax.set_ylim(0, max_mib * 1.2)
+    ax.legend(loc="lower left")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def cpu_share_figure(names: Sequence[str], contended_share: Sequence[float],
+                     cap: Sequence[float | None], title: str = "") -> Figure:
+    """Each VM's share of one contended pCPU (from <shares>) beside its cap (from period/quota).
+
+    Values are fractions of one physical CPU; a cap of None means no quota.
+    """
+    if not names or not len(names) == len(contended_share) == len(cap):
+        raise ValueError("names, contended_share and cap must be non-empty and of equal length")
+    fig, ax = plots.figure()
+    xs = range(len(names))
+    width = 0.38
+    ax.bar([x - width / 2 for x in xs], [100 * s for s in contended_share], width,
+           color=plots.color(0), hatch=plots.hatch(0), edgecolor="#333333",
+           label="share when all compete (shares)")
+    capped = [100 * c if c is not None else 0 for c in cap]
+    ax.bar([x + width / 2 for x in xs], capped, width, color=plots.color(2),
+           hatch=plots.hatch(2), edgecolor="#333333", label="cap per vCPU (quota / period)")
+    for x, c in zip(xs, cap):
+        if c is None:
+            ax.text(x + width / 2, 2, "no cap", ha="center", va="bottom", fontsize=8, rotation=90)
+    for x, s in zip(xs, contended_share):
+        ax.text(x - width / 2, 100 * s + 1, f"{100 * s:.0f}%", ha="center", fontsize=8)
+    ax.set_xticks(list(xs), list(names))
+    ax.set_ylabel("% of one physical CPU")
+    ax.set_ylim(0, 115)
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,587 @@
+"""Lab-owned VMs, volumes and the labs' storage pool: create them safely, remove only them.
+
+Creation goes through :func:`define` (a guarded ``virDomainDefineXML``) and :func:`created`
+(which records a volume the student made), so that everything the labs make is recorded and
+marked (see :mod:`virtbook.labs.ownership`). Every helper that removes something checks all three
+ownership marks first and raises :class:`~virtbook.labs.errors.NotLabOwned` otherwise.
+
+Two libvirt facts shape this module:
+
+* ``virDomainDefineXML`` does not refuse a definition whose name and UUID match an existing VM:
+  "A previous definition for this domain with the same UUID and name would be overridden if it
+  already exists" (libvirt API reference, virDomainDefineXML,
+  https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDefineXML). A lab that copied a
+  VM's XML and forgot to drop the ``<uuid>`` would silently rewrite that VM, so :func:`define`
+  refuses any XML with a ``<uuid>``.
+* Internal snapshots need every disk in qcow2 format and, on libvirt 9, BIOS rather than UEFI
+  (pflash) firmware for a running VM (libvirt ``src/qemu/qemu_snapshot.c``: "internal snapshots
+  of a VM with pflash based firmware are not supported"; "internal snapshot for disk %s
+  unsupported for storage type %s"). So lab VMs get a qcow2 disk and SeaBIOS.
+
+The MAC addresses of lab VMs use the prefix 52:54:00, the one QEMU/KVM guests use (virt-manager's
+virtinst, ``virtinst/devices/interface.py``, ``_random_mac``: "52-54-00 used by qemu/kvm"; its
+first octet 0x52 has the locally-administered bit set), with the last three octets taken from a
+hash of the VM's name so that a lab prints the same address on every run.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from . import _libvirt
+from .connection import resolve
+from .errors import PREFIX, LabError, LabUnsupported, NameTaken, UuidInXML, WrongState
+from .ownership import (OWNER_NS, OWNER_PREFIX, POOL_NAME, has_owner_metadata, is_lab_owned,
+                        lab_name, owned, owner_element, ownership, record_for)
+
+ET.register_namespace(OWNER_PREFIX, OWNER_NS)
+
+#: Environment variable that chooses the directory of the labs' storage pool on a real host.
+POOL_DIR_VARIABLE = "VIRTBOOK_LAB_POOL_DIR"
+#: Directory given to the pool on the test driver (bookkeeping only: nothing is created there).
+TEST_POOL_DIR = "/var/lib/libvirt/images/virtbook-labs"
+
+
+# ----------------------------------------------------------------------------------------------
+# Which domain type new lab VMs get
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DomainTypeChoice:
+    """The ``<domain type=...>`` for lab VMs on a connection, and why it was chosen."""
+
+    type: str
+    reason: str
+
+
+def _guest_arches(caps_xml: str) -> dict[str, set[str]]:
+    """Map each guest architecture in a capabilities document to its domain types."""
+    root = ET.fromstring(caps_xml)
+    arches: dict[str, set[str]] = {}
+    for arch in root.iter("arch"):
+        name = arch.get("name")
+        if name is None:
+            continue
+        arches.setdefault(name, set()).update(d.get("type") for d in arch.findall("domain"))
+    return arches
+
+
+def domain_type(conn=None) -> DomainTypeChoice:
+    """Choose the domain type for lab VMs: 'test' on the test driver; on QEMU 'kvm' only if a
+    kvm guest really starts here, else 'qemu' (TCG, software emulation).
+
+    Capabilities may list 'kvm' on a host where a kvm guest still cannot start (for example when
+    QEMU may not open /dev/kvm), so the choice is made by starting a tiny paused, transient,
+    lab-marked probe VM with no disk and destroying it at once. The result is cached per
+    connection.
+    """
+    conn = resolve(conn)
+    cached = getattr(conn, "_virtbook_domain_type", None)
+    if cached is not None:
+        return cached
+    libvirt = _libvirt.load()
+    if conn.getType() == "TEST":
+        choice = DomainTypeChoice("test", "the test driver accepts only its own 'test' type")
+    else:
+        arches = _guest_arches(conn.getCapabilities())
+        types = arches.get("x86_64", set())
+        if not types:
+            raise LabUnsupported(
+                "this host offers no x86_64 guests, and the lab VMs need x86_64 with BIOS firmware "
+                "(internal snapshots refuse UEFI): run the labs on an x86_64 host or on the test "
+                "driver.")
+        if "kvm" not in types:
+            choice = DomainTypeChoice("qemu", "the host's capabilities offer no 'kvm' domain type")
+        else:
+            probe = (f"<domain type='kvm'><name>{PREFIX}kvm-probe-{os.getpid()}</name>"
+                     f"<metadata>{owner_element('probe')}</metadata>"
+                     "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+                     "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                     "<devices><memballoon model='none'/></devices></domain>")
+            try:
+                dom = conn.createXML(probe, libvirt.VIR_DOMAIN_START_PAUSED)
+            except libvirt.libvirtError as err:
+                choice = DomainTypeChoice("qemu", "a kvm guest failed to start here ("
+                                          + (err.get_error_message() or "no reason given") + ")")
+            else:
+                dom.destroy()
+                choice = DomainTypeChoice("kvm", "a kvm guest started here")
+    conn._virtbook_domain_type = choice
+    return choice
+
+
+# ----------------------------------------------------------------------------------------------
+# The labs' storage pool
+# ----------------------------------------------------------------------------------------------
+
+def pool_directory(conn) -> str:
+    """Directory of the labs' pool: ``$VIRTBOOK_LAB_POOL_DIR``, else a per-daemon default."""
+    if conn.getType() == "TEST":
+        return TEST_POOL_DIR
+    explicit = os.environ.get(POOL_DIR_VARIABLE)
+    if explicit:
+        return str(Path(explicit).expanduser().resolve())
+    if conn.getURI().rstrip("/").endswith("/session"):
+        data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return str(Path(data) / "libvirt" / "images" / "virtbook-labs")
+    return "/var/lib/libvirt/images/virtbook-labs"
+
+
+def lab_pool(conn=None):
+    """The labs' own directory storage pool, defined, built and started on first use.
+
+    A pool of that name left by an earlier session is reused (reusing is harmless); it is only
+    ever deleted by :func:`cleanup`, and only when it is in the record and empty.
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    try:
+        pool = conn.storagePoolLookupByName(POOL_NAME)
+    except libvirt.libvirtError as err:
+        if err.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
+            raise
+        xml = (f"<pool type='dir'><name>{POOL_NAME}</name>"
+               f"<target><path>{pool_directory(conn)}</path></target></pool>")
+        pool = conn.storagePoolDefineXML(xml, 0)
+        record_for(conn).add("pools", pool.UUIDString(), POOL_NAME)
+        pool.build(0)
+    if not pool.isActive():
+        pool.create(0)
+    elif conn.getType() != "TEST":
+        pool.refresh(0)
+    return pool
+
+
+def created(vol):
+    """Record a storage volume the student just created in the labs' pool, and return it.
+
+    Use it around the call that creates the volume, e.g.
+    ``new = labs.created(pool.createXMLFrom(xml, source_volume, 0))``, so that
+    :func:`cleanup` may delete it later. Only volumes in the labs' pool whose names start with
+    the lab prefix can be recorded.
+    """
+    if type(vol).__name__ != "virStorageVol":
+        raise ValueError("vol must be a libvirt virStorageVol (the result of pool.createXML or "
+                         f"pool.createXMLFrom), got {type(vol).__name__}")
+    pool = vol.storagePoolLookupByVolume()
+    if pool.name() != POOL_NAME:
+        raise ValueError(f"vol must be in the labs' pool '{POOL_NAME}', got pool '{pool.name()}'")
+    if not vol.name().startswith(PREFIX):
+        raise ValueError(f"vol name must start with '{PREFIX}', got '{vol.name()}'")
+    record_for(vol.connect()).add("volumes", vol.key(), vol.name())
+    return vol
+
+
+def delete_volume(vol) -> None:
+    """Delete a lab-owned volume (refuses any other)."""
+    owned(vol)
+    conn = vol.connect()
+    key = vol.key()
+    vol.delete(0)
+    record_for(conn).discard("volumes", key)
+
+
+# ----------------------------------------------------------------------------------------------
+# Defining VMs
+# ----------------------------------------------------------------------------------------------
+
+def _add_owner_metadata(root: ET.Element, lab: str) -> None:
+    if root.find(f"metadata/{{{OWNER_NS}}}owner") is not None:
+        return
+    metadata = root.find("metadata")
+    if metadata is None:
+        metadata = ET.Element("metadata")
+        # <metadata> goes after <name>/<uuid>/<title>/<description> by convention; libvirt accepts
+        # it anywhere and re-orders on output.
+        root.insert(1, metadata)
+    metadata.append(ET.fromstring(owner_element(lab)))
+
+
+def define(xml: str, *, conn=None, lab: str = "lab"):
+    """Define a persistent lab VM from ``xml`` (a guarded ``conn.defineXML``).
+
+    Refuses XML that contains a ``<uuid>`` (:class:`UuidInXML`) or whose name lacks the lab
+    prefix (ValueError), and a name that is already taken (:class:`NameTaken`). Adds the owner
+    metadata if the XML lacks it, and records the new VM's UUID.
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as err:
+        raise ValueError(f"xml must be a well-formed <domain> document, got a parse error: {err}")
+    if root.tag != "domain":
+        raise ValueError(f"xml must have <domain> as its root element, got <{root.tag}>")
+    uuid = root.find("uuid")
+    if uuid is not None:
+        raise UuidInXML((uuid.text or "").strip())
+    name_el = root.find("name")
+    name = (name_el.text or "").strip() if name_el is not None else ""
+    if not name.startswith(PREFIX):
+        raise ValueError(f"the VM name must start with '{PREFIX}' (use labs.lab_name()), "
+                         f"got {name!r}")
+    try:
+        existing = conn.lookupByName(name)
+    except libvirt.libvirtError as err:
+        if err.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+    else:
+        detail = ("was created by an earlier run of the labs: run labs.cleanup() first"
+                  if is_lab_owned(existing) else "was not created by these labs, so they will "
+                  "not replace it")
+        raise NameTaken("VM", name, detail)
+    _add_owner_metadata(root, lab)
+    text = ET.tostring(root, encoding="unicode")
+    assert "<uuid" not in text  # the guarantee this function exists for
+    dom = conn.defineXML(text)
+    record_for(conn).add("domains", dom.UUIDString(), name)
+    return dom
+
+
+def _used_macs(conn) -> set[str]:
+    macs = set()
+    for dom in conn.listAllDomains(0):
+        for mac in ET.fromstring(dom.XMLDesc(0)).iter("mac"):
+            if mac.get("address"):
+                macs.add(mac.get("address").lower())
+    return macs
+
+
+def lab_mac(conn, name: str) -> str:
+    """A 52:54:00 MAC address derived from ``name``, unused by any VM on ``conn``."""
+    used = _used_macs(conn)
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:3], "big")
+    for step in range(1 << 24):
+        value = (digest + step) % (1 << 24)
+        mac = "52:54:00:{:02x}:{:02x}:{:02x}".format(value >> 16, (value >> 8) & 255, value & 255)
+        if mac not in used:
+            return mac
+    raise LabError("every 52:54:00 MAC address is in use on this host, which should not happen: "
+                   "remove unused VMs.")
+
+
+def _check_range(label: str, value, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{label} must be an integer in {low}..{high}, got {value!r}")
+    return value
+
+
+def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str = "lab",
+               memory_mib: int = 128, current_memory_mib: int | None = None, vcpus: int = 1,
+               max_vcpus: int | None = None) -> str:
+    """The domain XML of a small lab VM for the connection's driver: no ``<uuid>``, the owner
+    metadata, BIOS firmware, a qcow2 disk at ``disk_path`` (no disk when None), one user-mode
+    virtio NIC and a virtio balloon. ``name`` gets the lab prefix if it lacks it.
+
+    Nothing is defined: pass the text (changed as you like) to :func:`define`.
+    """
+    conn = resolve(conn)
+    name = lab_name(name)
+    _check_range("memory_mib", memory_mib, 32, 4096)
+    current_memory_mib = memory_mib if current_memory_mib is None else current_memory_mib
+    _check_range("current_memory_mib", current_memory_mib, 16, memory_mib)
+    _check_range("vcpus", vcpus, 1, 16)
+    max_vcpus = vcpus if max_vcpus is None else max_vcpus
+    _check_range("max_vcpus", max_vcpus, vcpus, 16)
+    choice = domain_type(conn)
+    if choice.type == "test":
+        os_xml = "<os><type>hvm</type><boot dev='hd'/></os>"
+    else:
+        os_xml = "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>"
+    mac = lab_mac(conn, name)
+    disk = "" if disk_path is None else f"""
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{disk_path}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>"""
+    return f"""<domain type='{choice.type}'>
+  <name>{name}</name>
+  <title>virtbook lab VM ({lab})</title>
+  <metadata>{owner_element(lab)}</metadata>
+  <memory unit='MiB'>{memory_mib}</memory>
+  <currentMemory unit='MiB'>{current_memory_mib}</currentMemory>
+  <vcpu placement='static' current='{vcpus}'>{max_vcpus}</vcpu>
+  {os_xml}
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>{disk}
+    <interface type='user'>
+      <mac address='{mac}'/>
+      <model type='virtio'/>
+    </interface>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>"""
+
+
+def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 128,
+                  current_memory_mib: int | None = None, vcpus: int = 1,
+                  max_vcpus: int | None = None, disk_mib: int = 16, replace: bool = True):
+    """Create (define, not start) a small lab-owned VM that is valid on the current driver.
+
+    The VM gets a qcow2 disk of ``disk_mib`` MiB in the labs' pool, BIOS firmware, ``memory_mib``
+    MiB of RAM (``current_memory_mib`` initially, for ballooning), ``vcpus`` of ``max_vcpus``
+    vCPUs, one user-mode virtio NIC and a virtio memory balloon. Its domain type comes from
+    :func:`domain_type`. With ``replace=True`` a lab-owned VM of the same name (left by an
+    earlier or interrupted run) is removed first; a VM of that name that the labs did not
+    create is never touched (:class:`NameTaken`).
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    full = lab_name(name)
+    _check_range("memory_mib", memory_mib, 32, 4096)
+    current = memory_mib if current_memory_mib is None else current_memory_mib
+    _check_range("current_memory_mib", current, 16, memory_mib)
+    _check_range("vcpus", vcpus, 1, 16)
+    top = vcpus if max_vcpus is None else max_vcpus
+    _check_range("max_vcpus", top, vcpus, 16)
+    _check_range("disk_mib", disk_mib, 1, 1024)
+    try:
+        existing = conn.lookupByName(full)
+    except libvirt.libvirtError as err:
+        if err.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+    else:
+        if replace and is_lab_owned(existing):
+            remove_vm(existing)
+        else:
+            raise NameTaken("VM", full, "was not created by these labs, so they will not replace "
+                            "it" if not is_lab_owned(existing) else "replace=False was given")
+    pool = lab_pool(conn)
+    vol_name = f"{full}.qcow2"
+    try:
+        old = pool.storageVolLookupByName(vol_name)
+    except libvirt.libvirtError as err:
+        if err.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+            raise
+    else:
+        if is_lab_owned(old):
+            delete_volume(old)
+        else:
+            raise NameTaken("volume", vol_name, "was not created by these labs, so they will not "
+                            "delete it")
+    vol = created(pool.createXML(
+        f"<volume><name>{vol_name}</name><capacity unit='MiB'>{disk_mib}</capacity>"
+        "<target><format type='qcow2'/></target></volume>", 0))
+    xml = lab_vm_xml(full, vol.path(), conn=conn, lab=lab, memory_mib=memory_mib,
+                     current_memory_mib=current, vcpus=vcpus, max_vcpus=top)
+    try:
+        return define(xml, conn=conn, lab=lab)
+    except Exception:
+        delete_volume(vol)
+        raise
+
+
+# ----------------------------------------------------------------------------------------------
+# Removing what the labs made
+# ----------------------------------------------------------------------------------------------
+
+def require_shut_off(dom, action: str) -> None:
+    """Raise :class:`WrongState` when ``dom`` is running (``action`` names what needs it off).
+
+    virt-clone has the same rule: the original guest "must be shut off" (virt-clone(1),
+    option --original), because a running guest keeps writing to the disk being copied.
+    """
+    if dom.isActive():
+        raise WrongState(f"VM '{dom.name()}' is running, and {action} needs it shut off (a "
+                         "running guest keeps writing to its disk, and QEMU locks the image): "
+                         "shut it down with dom.shutdown() or stop it with dom.destroy() first.")
+
+
+def _disk_paths(dom) -> list[str]:
+    root = ET.fromstring(dom.XMLDesc(0))
+    paths = []
+    for disk in root.iter("disk"):
+        src = disk.find("source")
+        if src is not None and src.get("file"):
+            paths.append(src.get("file"))
+    return paths
+
+
+def _undefine_flags(conn) -> int:
+    libvirt = _libvirt.load()
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    if conn.getType() != "TEST":  # the test driver rejects the NVRAM flag
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+    return flags
+
+
+def remove_vm(dom, *, delete_disks: bool = True) -> list[str]:
+    """Stop, undefine (with its snapshots' metadata) and, by default, delete the disks of a
+    lab-owned VM. Refuses any VM that is not lab-owned. Returns the names removed."""
+    owned(dom)
+    libvirt = _libvirt.load()
+    conn, name, uuid = dom.connect(), dom.name(), dom.UUIDString()
+    paths = _disk_paths(dom)
+    if dom.isActive():
+        dom.destroy()
+    dom.undefineFlags(_undefine_flags(conn))
+    record_for(conn).discard("domains", uuid)
+    removed = [name]
+    if delete_disks:
+        for path in paths:
+            try:
+                vol = conn.storageVolLookupByPath(path)
+            except libvirt.libvirtError:
+                continue
+            if is_lab_owned(vol):
+                removed.append(vol.name())
+                delete_volume(vol)
+    return removed
+
+
+@dataclass
+class CleanupReport:
+    """What :func:`cleanup` removed, and what lab-looking objects it left alone, and why."""
+
+    removed: list[str] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"removed {len(self.removed)}: " + (", ".join(self.removed) or "nothing")]
+        for what, why in self.kept:
+            lines.append(f"left alone {what}: {why}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython display
+        printer.text(str(self))
+
+
+def _prune_record(conn) -> None:
+    """Forget recorded objects that no longer exist (removed by hand, or an old test driver)."""
+    libvirt = _libvirt.load()
+    rec = record_for(conn)
+    for uuid in rec.items("domains"):
+        try:
+            conn.lookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            rec.discard("domains", uuid)
+    for key in rec.items("volumes"):
+        try:
+            conn.storageVolLookupByKey(key)
+        except libvirt.libvirtError:
+            rec.discard("volumes", key)
+    for uuid in rec.items("pools"):
+        try:
+            conn.storagePoolLookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            rec.discard("pools", uuid)
+
+
+def cleanup(conn=None) -> CleanupReport:
+    """Remove every VM, volume and pool the labs created on this host, and nothing else.
+
+    Objects whose names start with the lab prefix but fail an ownership check are left alone
+    and listed in the report with the reason. Safe to run at any time, any number of times.
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    report = CleanupReport()
+    _prune_record(conn)
+    for dom in sorted(conn.listAllDomains(0), key=lambda d: d.name()):
+        if not dom.name().startswith(PREFIX):
+            continue
+        check = ownership(dom)
+        if check.owned:
+            report.removed += remove_vm(dom)
+        else:
+            report.kept.append((check.what, "; ".join(check.reasons)))
+    try:
+        pool = conn.storagePoolLookupByName(POOL_NAME)
+    except libvirt.libvirtError:
+        return report
+    if pool.isActive() and conn.getType() != "TEST":
+        pool.refresh(0)
+    foreign = []
+    if pool.isActive():
+        for vol in sorted(pool.listAllVolumes(0), key=lambda v: v.name()):
+            check = ownership(vol)
+            if check.owned:
+                delete_volume(vol)
+                report.removed.append(vol.name())
+            else:
+                foreign.append(vol.name())
+                report.kept.append((check.what, "; ".join(check.reasons)))
+    check = ownership(pool)
+    if not check.owned:
+        report.kept.append((check.what, "; ".join(check.reasons)))
+    elif foreign:
+        report.kept.append((check.what, "it still holds volumes the labs did not create ("
+                            + ", ".join(foreign) + ")"))
+    else:
+        uuid = pool.UUIDString()
+        if pool.isActive():
+            pool.destroy()
+        try:
+            pool.delete(0)  # removes the (now empty) directory
+        except libvirt.libvirtError:
+            pass  # the directory may already be gone; the definition still goes
+        pool.undefine()
+        record_for(conn).discard("pools", uuid)
+        report.removed.append(POOL_NAME)
+    return report
+
+
+# ----------------------------------------------------------------------------------------------
+# Proving that nothing else changed
+# ----------------------------------------------------------------------------------------------
+
+def fingerprint(conn=None) -> dict[str, str]:
+    """A digest of every VM (inactive XML, snapshot names, current snapshot) and every volume
+    outside the labs' pool that the labs do not own.
+
+    Take one at the start of a lab and compare at the end: equal digests show that the lab left
+    everything else exactly as it found it.
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    prints: dict[str, str] = {}
+    for dom in conn.listAllDomains(0):
+        if is_lab_owned(dom):
+            continue
+        snaps = sorted(s.getName() for s in dom.listAllSnapshots(0))
+        try:
+            current = dom.snapshotCurrent(0).getName() if snaps else ""
+        except libvirt.libvirtError:
+            current = ""
+        xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        blob = "\n".join([xml, ",".join(snaps), current]).encode()
+        prints["vm:" + dom.name()] = hashlib.sha256(blob).hexdigest()
+    for pool in conn.listAllStoragePools(0):
+        if pool.name() == POOL_NAME or not pool.isActive():
+            continue
+        for vol in pool.listAllVolumes(0):
+            prints["volume:" + vol.key()] = str(vol.info()[1])
+    return prints
+
+
+def host_summary_rows(conn=None) -> list[tuple[str, str, int, int]]:
+    """(name, state, vCPUs, memory MiB) of every VM, sorted by name: the data of L1's figure."""
+    conn = resolve(conn)
+    states = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "shutting down",
+              5: "shut off", 6: "crashed", 7: "suspended"}
+    rows = []
+    for dom in sorted(conn.listAllDomains(0), key=lambda d: d.name()):
+        state, _max_kib, mem_kib, nvcpu, _cpu = dom.info()
+        rows.append((dom.name(), states.get(state, str(state)), nvcpu, mem_kib // 1024))
+    return rows
+
+
+_MAC = re.compile(r"^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+def is_mac(text: str) -> bool:
+    """True for a lower-case colon-separated MAC address.
+
+    >>> is_mac("52:54:00:3a:10:01"), is_mac("52-54-00-3a-10-01")
+    (True, False)
+    """
+    return bool(_MAC.match(text or ""))
+
