@@ -226,7 +226,8 @@ def test_published_figure_has_one_labelled_bar_per_level_with_a_second_channel()
     bars = ax.patches
     assert len(bars) == len(h.PUBLISHED_LEVELS)
     assert sum(1 for b in bars if b.get_hatch()) >= len(bars) - 1  # all but the plain first one
-    assert [t.get_text() for t in ax.get_yticklabels()] == [lv.name for lv in h.published_levels()]
+    names = [lv.name for lv in h.published_levels()]
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
     assert ax.get_xscale() == "log"
     assert any(t.get_text() == "11.6 ms" for t in ax.texts)
 
