@@ -259,8 +259,8 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
 
     For each size an int64 array of ``size // 8`` elements is allocated and filled (so that its
     pages exist before timing), then ``numpy.take(array, indices, out=buffer)`` is run once to warm
-    up and ``repeats`` times under ``timer`` for each access pattern of :func:`gather_indices`.
-    The result is the median time divided by ``accesses``.
+    up and ``repeats`` times under ``timer`` for each access pattern of :func:`gather_indices`,
+    alternating the two patterns. The result is the median time divided by ``accesses``.
 
     What the numbers mean: a gather's accesses are independent, so an out-of-order CPU overlaps
     many cache misses at once and the random curve levels off below the DRAM latency of one
@@ -282,16 +282,18 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
     sequential, random = [], []
     for size in sizes:
         data = np.ones(size // ELEMENT_BYTES, dtype=np.int64)
-        for pattern, results in (("sequential", sequential), ("random", random)):
-            idx = gather_indices(data.size, k, pattern, rng)
+        orders = {p: gather_indices(data.size, k, p, rng) for p in PATTERNS}
+        samples: dict[str, list[int]] = {p: [] for p in PATTERNS}
+        for idx in orders.values():
             np.take(data, idx, out=out)  # warm-up: caches, TLB and page tables
-            samples = []
-            for _ in range(reps):
+        for _ in range(reps):  # alternate the patterns, so a burst of load hits both alike
+            for pattern, idx in orders.items():
                 start = timer()
                 np.take(data, idx, out=out)
-                samples.append(timer() - start)
-            results.append(float(np.median(samples)) / k)
-        del data
+                samples[pattern].append(timer() - start)
+        sequential.append(float(np.median(samples["sequential"])) / k)
+        random.append(float(np.median(samples["random"])) / k)
+        del data, orders
     return AccessTimes(sizes, tuple(sequential), tuple(random), k, reps, int(seed))
 
 
