@@ -59,11 +59,12 @@ def test_unknown_level_names_the_parameter_and_the_choices():
 
 # ---- access patterns ------------------------------------------------------------------------
 
-@given(n=st.integers(1, 5000), k=st.integers(1, 5000))
-def test_sequential_walks_consecutive_elements_and_wraps(n, k):
-    idx = h.gather_indices(n, k, "sequential")
+@given(n=st.integers(1, 5000), k=st.integers(1, 5000), data=st.data())
+def test_sequential_walks_consecutive_elements_and_wraps(n, k, data):
+    start = data.draw(st.integers(0, n - 1))
+    idx = h.gather_indices(n, k, "sequential", start=start)
     assert idx.dtype == np.int64 and idx.shape == (k,)
-    assert np.array_equal(idx, np.arange(k) % n)
+    assert np.array_equal(idx, (start + np.arange(k)) % n)
 
 
 @given(n=st.integers(1, 3000), k=st.integers(1, 3000), seed=st.integers(0, 2**32))
@@ -97,6 +98,8 @@ def test_random_order_is_not_sequential():
     (dict(n_elements=16, accesses=16, pattern="random", rng=None), "rng must be"),
     (dict(n_elements=0, accesses=16, pattern="sequential"), "n_elements must be an integer in 1.."),
     (dict(n_elements=16, accesses=0, pattern="sequential"), "accesses must be an integer in 1.."),
+    (dict(n_elements=16, accesses=4, pattern="sequential", start=16),
+     r"start must be an integer in 0\.\.15, got 16"),
 ])
 def test_gather_indices_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -119,6 +122,22 @@ def test_measurement_has_one_value_per_size_and_records_its_settings():
     assert len(lines) == len(SMALL) + 1 and lines[1].split()[:2] == ["16", "KiB"]
 
 
+def test_every_run_gets_fresh_indices(monkeypatch):
+    """The sequential window moves on and the random positions are redrawn for every run, so a
+    large array is not served from lines that an earlier run left in the cache."""
+    calls = []
+    real = h.gather_indices
+
+    def spy(n, k, pattern, rng=None, start=0):
+        calls.append((pattern, start))
+        return real(n, k, pattern, rng, start)
+
+    monkeypatch.setattr(h, "gather_indices", spy)
+    h.measure_access_times((64 * KiB,), accesses=1024, repeats=3)  # 8192 elements
+    assert [s for p, s in calls if p == "sequential"] == [0, 1024, 2048, 3072]  # warm-up + 3
+    assert sum(p == "random" for p, _ in calls) == 4
+
+
 def test_median_time_is_divided_by_the_number_of_accesses():
     ticks = iter(range(0, 10**9, 1000))  # every timed run lasts exactly 1000 ns
     r = h.measure_access_times(SMALL, accesses=2000, repeats=4, timer=lambda: next(ticks))
@@ -139,7 +158,7 @@ def test_median_ignores_one_slow_outlier():
 def test_random_access_over_a_large_array_is_slower_than_sequential():
     """The one real timing assertion: 256 MiB exceeds every cache and the TLB's reach, so random
     gathers miss where sequential ones stream; measured 5-10x here, asserted with a wide margin."""
-    r = h.measure_access_times((256 * MiB,), accesses=1 << 20, repeats=3, seed=0)
+    r = h.measure_access_times((256 * MiB,), accesses=1 << 17, repeats=15, seed=0)
     assert r.random_ns[0] > 1.5 * r.sequential_ns[0]
 
 

@@ -221,25 +221,29 @@ def _check_sizes(sizes_bytes: Iterable[int]) -> tuple[int, ...]:
 
 
 def gather_indices(n_elements: int, accesses: int, pattern: str,
-                   rng: np.random.Generator | None = None) -> np.ndarray:
+                   rng: np.random.Generator | None = None, start: int = 0) -> np.ndarray:
     """The element indices one timed gather visits, as an int64 array of length ``accesses``.
 
-    ``"sequential"`` walks consecutive elements 0, 1, 2, ... and wraps around at the end of the
-    array. ``"random"`` visits ``min(n_elements, accesses)`` distinct positions spread evenly over
-    the whole array (one in each equal stratum, at a random offset inside it) in a random order,
-    repeating that order if more accesses are needed. When the array has no more elements than
-    there are accesses this is a true random permutation of all of them, so both patterns touch
-    exactly the same elements the same number of times and differ only in order.
+    ``"sequential"`` walks consecutive elements from ``start`` on and wraps around at the end of
+    the array. ``"random"`` visits ``min(n_elements, accesses)`` distinct positions spread evenly
+    over the whole array (one in each equal stratum, at a random offset inside it) in a random
+    order, repeating that order if more accesses are needed. When the array has no more elements
+    than there are accesses this is a true random permutation of all of them, so both patterns
+    touch the same elements the same number of times and differ only in order. Each call draws a
+    fresh order and fresh offsets from ``rng``.
 
     >>> gather_indices(4, 6, "sequential").tolist()
     [0, 1, 2, 3, 0, 1]
+    >>> gather_indices(10, 4, "sequential", start=8).tolist()
+    [8, 9, 0, 1]
     >>> sorted(gather_indices(8, 8, "random", np.random.default_rng(1)).tolist())
     [0, 1, 2, 3, 4, 5, 6, 7]
     """
     n = _check_int("n_elements", n_elements, 1, SIZE_RANGE[1] // ELEMENT_BYTES)
     k = _check_int("accesses", accesses, 1, ACCESSES_RANGE[1])
     if pattern == "sequential":
-        return np.arange(k, dtype=np.int64) % n
+        first = _check_int("start", start, 0, n - 1)
+        return (np.arange(k, dtype=np.int64) + first) % n
     if pattern != "random":
         raise ValueError(f"pattern must be one of {PATTERNS}, got {pattern!r}")
     if rng is None:
@@ -252,15 +256,17 @@ def gather_indices(n_elements: int, accesses: int, pattern: str,
     return np.resize(positions, k)
 
 
-def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses: int = 2 ** 21,
-                         repeats: int = 7, seed: int = 0,
+def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses: int = 2 ** 17,
+                         repeats: int = 21, seed: int = 0,
                          timer: Callable[[], int] = time.perf_counter_ns) -> AccessTimes:
     """Time sequential and random gathers over arrays of growing size; median ns per access.
 
     For each size an int64 array of ``size // 8`` elements is allocated and filled (so that its
     pages exist before timing), then ``numpy.take(array, indices, out=buffer)`` is run once to warm
     up and ``repeats`` times under ``timer`` for each access pattern of :func:`gather_indices`,
-    alternating the two patterns. The result is the median time divided by ``accesses``.
+    alternating the two patterns and drawing fresh indices for every run: the sequential window
+    starts where the previous one ended, and the random positions are redrawn. The result is the
+    median time divided by ``accesses``.
 
     What the numbers mean: a gather's accesses are independent, so an out-of-order CPU overlaps
     many cache misses at once and the random curve levels off below the DRAM latency of one
@@ -268,9 +274,12 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
     cost of NumPy's gather loop itself. The steps in the random curve appear where the array
     outgrows a cache level, and where the pages it touches outgrow the TLB's reach.
 
-    The defaults (15 sizes, 2**21 accesses, 7 repeats) take a few seconds on a laptop and
-    allocate at most 256 MiB plus 32 MiB of index and output buffers. The same ``seed`` gives the
-    same access orders; the timings are measurements and vary from run to run.
+    Why many short runs: with the default 2**17 accesses a timed run lasts about a millisecond,
+    so on a busy machine most runs finish inside one scheduling time slice, and the median of 21
+    such runs ignores the few that another process interrupted. (Long runs are almost all
+    interrupted on a loaded machine, and then the median is slow too.) The defaults take one or
+    two seconds and allocate at most 256 MiB plus 3 MiB of index and output buffers. The same
+    ``seed`` gives the same access orders; the timings are measurements and vary between runs.
     """
     sizes = _check_sizes(sizes_bytes)
     k = _check_int("accesses", accesses, *ACCESSES_RANGE)
@@ -282,15 +291,19 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
     sequential, random = [], []
     for size in sizes:
         data = np.ones(size // ELEMENT_BYTES, dtype=np.int64)
-        orders = {p: gather_indices(data.size, k, p, rng) for p in PATTERNS}
         samples: dict[str, list[int]] = {p: [] for p in PATTERNS}
-        for idx in orders.values():
-            np.take(data, idx, out=out)  # warm-up: caches, TLB and page tables
-        for _ in range(reps):  # alternate the patterns, so a burst of load hits both alike
-            for pattern, idx in orders.items():
-                start = timer()
+        for run in range(reps + 1):  # run 0 warms up the code path and is not timed
+            # Fresh indices for every run: the sequential window moves on through the array and
+            # the random positions change, so a large array cannot be served from the cache by
+            # the lines an earlier run left there.
+            orders = {"sequential": gather_indices(data.size, k, "sequential",
+                                                   start=(run * k) % data.size),
+                      "random": gather_indices(data.size, k, "random", rng)}
+            for pattern, idx in orders.items():  # alternate, so load bursts hit both alike
+                begin = timer() if run else 0
                 np.take(data, idx, out=out)
-                samples[pattern].append(timer() - start)
+                if run:
+                    samples[pattern].append(timer() - begin)
         sequential.append(float(np.median(samples["sequential"])) / k)
         random.append(float(np.median(samples["random"])) / k)
         del data, orders
