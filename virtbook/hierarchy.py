@@ -429,15 +429,15 @@ def plot_measurement(times: AccessTimes, caches: Sequence[Cache] = ()):
     for cache in caches:
         ax.axvline(cache.size_bytes, color="#555555", linestyle=":", linewidth=1)
         label = f"{cache.label}\n{format_bytes(cache.size_bytes)}"
-        ax.text(cache.size_bytes * 1.08, top * 0.03, label, va="bottom", fontsize=8,
+        ax.text(cache.size_bytes * 1.08, top * 1.2, label, va="top", fontsize=8,
                 color="#333333")
     ax.set_xscale("log", base=2)
     ticks = [s for s in times.sizes_bytes if s in (16 * KiB, 256 * KiB, 4 * MiB, 64 * MiB)
              or s == times.sizes_bytes[0] or s == times.sizes_bytes[-1]]
     ax.set_xticks(ticks, [format_bytes(s) for s in ticks])
-    ax.set_ylim(0, top * 1.1)
+    ax.set_ylim(0, top * 1.25)
     ax.set_xlabel("Array size (log scale)")
     ax.set_ylabel("Median time per access (ns)")
-    ax.legend(loc="upper left")
+    ax.legend(loc="center left")
     ax.set_title("Measured on this machine: sequential vs random gathers")
     return fig
