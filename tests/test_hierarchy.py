@@ -133,9 +133,10 @@ def test_every_run_gets_fresh_indices(monkeypatch):
         return real(n, k, pattern, rng, start)
 
     monkeypatch.setattr(h, "gather_indices", spy)
-    h.measure_access_times((64 * KiB,), accesses=1024, repeats=3)  # 8192 elements
-    assert [s for p, s in calls if p == "sequential"] == [0, 1024, 2048, 3072]  # warm-up + 3
-    assert sum(p == "random" for p, _ in calls) == 4
+    h.measure_access_times((64 * KiB,), accesses=1024, repeats=4)  # 8192 elements
+    # three sweeps of 2, 1 and 1 timed runs, each after one warm-up run: seven runs in all
+    assert [s for p, s in calls if p == "sequential"] == [1024 * i for i in range(7)]
+    assert sum(p == "random" for p, _ in calls) == 7
 
 
 def test_median_time_is_divided_by_the_number_of_accesses():

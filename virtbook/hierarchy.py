@@ -157,6 +157,8 @@ ACCESSES_RANGE = (1024, 2 ** 26)
 REPEATS_RANGE = (1, 100)
 ELEMENT_BYTES = 8  # int64 elements
 PATTERNS = ("sequential", "random")
+#: The timed runs of each size are spread over this many sweeps through all the sizes.
+SWEEPS = 3
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,16 @@ def gather_indices(n_elements: int, accesses: int, pattern: str,
     return np.resize(positions, k)
 
 
+def _split(total: int, parts: int) -> list[int]:
+    """``total`` runs shared out over at most ``parts`` sweeps, as evenly as possible.
+
+    >>> _split(21, 3), _split(5, 3), _split(1, 3)
+    ([7, 7, 7], [2, 2, 1], [1])
+    """
+    parts = min(parts, total)
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
 def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses: int = 2 ** 17,
                          repeats: int = 21, seed: int = 0,
                          timer: Callable[[], int] = time.perf_counter_ns) -> AccessTimes:
@@ -263,10 +275,10 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
 
     For each size an int64 array of ``size // 8`` elements is allocated and filled (so that its
     pages exist before timing), then ``numpy.take(array, indices, out=buffer)`` is run once to warm
-    up and ``repeats`` times under ``timer`` for each access pattern of :func:`gather_indices`,
-    alternating the two patterns and drawing fresh indices for every run: the sequential window
-    starts where the previous one ended, and the random positions are redrawn. The result is the
-    median time divided by ``accesses``.
+    up and then timed under ``timer``, ``repeats`` times in all for each access pattern of
+    :func:`gather_indices`. The two patterns alternate, and every run draws fresh indices: the
+    sequential window starts where the previous one ended, and the random positions are redrawn.
+    The result is the median time divided by ``accesses``.
 
     What the numbers mean: a gather's accesses are independent, so an out-of-order CPU overlaps
     many cache misses at once and the random curve levels off below the DRAM latency of one
@@ -274,12 +286,14 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
     cost of NumPy's gather loop itself. The steps in the random curve appear where the array
     outgrows a cache level, and where the pages it touches outgrow the TLB's reach.
 
-    Why many short runs: with the default 2**17 accesses a timed run lasts about a millisecond,
-    so on a busy machine most runs finish inside one scheduling time slice, and the median of 21
-    such runs ignores the few that another process interrupted. (Long runs are almost all
-    interrupted on a loaded machine, and then the median is slow too.) The defaults take one or
-    two seconds and allocate at most 256 MiB plus 3 MiB of index and output buffers. The same
-    ``seed`` gives the same access orders; the timings are measurements and vary between runs.
+    Why many short runs, in sweeps: with the default 2**17 accesses a timed run lasts about a
+    millisecond, so on a busy machine most runs finish inside one scheduling time slice, and the
+    runs of each size are split over three sweeps through all the sizes, about a second apart.
+    A burst of other work on the machine then spoils the runs of one sweep at most, and the median
+    of the 21 runs ignores them. (Long runs taken back to back are all slowed by the same burst,
+    and then the median is slow too.) The defaults take a few seconds and allocate at most
+    256 MiB plus 3 MiB of index and output buffers. The same ``seed`` gives the same access
+    orders; the timings are measurements and vary between runs.
     """
     sizes = _check_sizes(sizes_bytes)
     k = _check_int("accesses", accesses, *ACCESSES_RANGE)
@@ -288,26 +302,28 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     rng = np.random.default_rng(int(seed))
     out = np.empty(k, dtype=np.int64)
-    sequential, random = [], []
-    for size in sizes:
-        data = np.ones(size // ELEMENT_BYTES, dtype=np.int64)
-        samples: dict[str, list[int]] = {p: [] for p in PATTERNS}
-        for run in range(reps + 1):  # run 0 warms up the code path and is not timed
-            # Fresh indices for every run: the sequential window moves on through the array and
-            # the random positions change, so a large array cannot be served from the cache by
-            # the lines an earlier run left there.
-            orders = {"sequential": gather_indices(data.size, k, "sequential",
-                                                   start=(run * k) % data.size),
-                      "random": gather_indices(data.size, k, "random", rng)}
-            for pattern, idx in orders.items():  # alternate, so load bursts hit both alike
-                begin = timer() if run else 0
-                np.take(data, idx, out=out)
-                if run:
-                    samples[pattern].append(timer() - begin)
-        sequential.append(float(np.median(samples["sequential"])) / k)
-        random.append(float(np.median(samples["random"])) / k)
-        del data, orders
-    return AccessTimes(sizes, tuple(sequential), tuple(random), k, reps, int(seed))
+    samples = {size: {p: [] for p in PATTERNS} for size in sizes}
+    runs_done = dict.fromkeys(sizes, 0)
+    for runs in _split(reps, SWEEPS):
+        for size in sizes:
+            data = np.ones(size // ELEMENT_BYTES, dtype=np.int64)
+            for run in range(runs + 1):  # each sweep's first run warms up and is not timed
+                # Fresh indices for every run: the sequential window moves on through the array
+                # and the random positions change, so a large array cannot be served from the
+                # cache by the lines that an earlier run left there.
+                start = (runs_done[size] * k) % data.size
+                runs_done[size] += 1
+                orders = {"sequential": gather_indices(data.size, k, "sequential", start=start),
+                          "random": gather_indices(data.size, k, "random", rng)}
+                for pattern, idx in orders.items():  # alternate, so load bursts hit both alike
+                    begin = timer() if run else 0
+                    np.take(data, idx, out=out)
+                    if run:
+                        samples[size][pattern].append(timer() - begin)
+            del data, orders
+    sequential = tuple(float(np.median(samples[s]["sequential"])) / k for s in sizes)
+    random = tuple(float(np.median(samples[s]["random"])) / k for s in sizes)
+    return AccessTimes(sizes, sequential, random, k, reps, int(seed))
 
 
 # --------------------------------------------------------------------------------------------
