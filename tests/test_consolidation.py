@@ -134,7 +134,7 @@ def test_the_sweep_follows_one_growing_fleet():
     assert sweep["by_trace"][-1] < sweep["by_peak"][-1] < 10
 
 
-def test_spare_hosts_count_as_hosts_and_lower_utilisation():
+def test_spare_hosts_count_as_hosts_and_lower_utilization():
     plain, spared = consolidate(6, 0.4, 0.2), consolidate(6, 0.4, 0.2, spare_hosts=1)
     assert spared.hosts_after == plain.hosts_after + 1
     assert spared.mean_utilization_after < plain.mean_utilization_after

@@ -1,15 +1,15 @@
-"""Server consolidation for the small business of chapter 3: hosts, utilisation, cost, recovery.
+"""Server consolidation for the small business of chapter 3: hosts, utilization, cost, recovery.
 
 The lecture's scenario is a small business with a web server and a database server, each an
 operating system on its own machine. This module makes that scenario quantitative, in the four
 steps the chapter follows:
 
 1. **Traces.** :func:`small_business_traces` makes one synthetic but plausible day of CPU
-   utilisation per server (a web load that peaks in the evening, a database that follows the web
+   utilization per server (a web load that peaks in the evening, a database that follows the web
    load by day and runs a batch job at night), sampled every ``step_minutes``. The shapes are
    assumptions, chosen so that the averages land in the ranges published for real fleets:
    Barroso and Hoelzle, "The Case for Energy-Proportional Computing", IEEE Computer 40(12), 2007,
-   found servers spending most of their time at 10-50 % of peak utilisation (their Fig. 1), and
+   found servers spending most of their time at 10-50 % of their maximum utilization, and
    the NRDC's "Data Center Efficiency Assessment" (Whitney and Delforge, 2014) put the typical
    enterprise server at 12-18 % of capacity.
 2. **Packing.** :func:`pack` places the servers, now virtual machines, onto identical hosts by
@@ -166,9 +166,9 @@ def diurnal_shape(role: str, hours, phase_hours: float = 0.0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ServerTrace:
-    """One server's CPU utilisation over a day, as a fraction of one machine's capacity.
+    """One server's CPU utilization over a day, as a fraction of one machine's capacity.
 
-    ``utilization[k]`` is the mean utilisation in the k-th interval of ``step_minutes``: 0.3 means
+    ``utilization[k]`` is the mean utilization in the k-th interval of ``step_minutes``: 0.3 means
     the server kept 30 % of the CPU capacity of the machine it was bought as busy.
     """
 
@@ -179,12 +179,12 @@ class ServerTrace:
 
     @property
     def peak(self) -> float:
-        """Highest utilisation of the day."""
+        """Highest utilization of the day."""
         return float(self.utilization.max())
 
     @property
     def mean(self) -> float:
-        """Average utilisation over the day."""
+        """Average utilization over the day."""
         return float(self.utilization.mean())
 
     @property
@@ -195,7 +195,7 @@ class ServerTrace:
 
 def small_business_traces(servers: int = 2, peak_load: float = 0.45, *, step_minutes: int = 5,
                           noise: float = 0.04, seed: int = 0) -> list[ServerTrace]:
-    """A day of utilisation for each of ``servers`` servers, alternating web and database.
+    """A day of utilization for each of ``servers`` servers, alternating web and database.
 
     The first two servers are the lecture's pair, ``web-1`` and ``db-1``, each peaking at exactly
     ``peak_load``. Servers beyond the first two stand for the applications a growing business
@@ -241,7 +241,7 @@ class Placement:
     """Where each server went, and what each host then carries.
 
     ``hosts[j]`` lists the indices (into the traces) of the servers on host j;
-    ``host_load[j]`` is host j's summed utilisation trace. ``log`` has one line per decision, in
+    ``host_load[j]`` is host j's summed utilization trace. ``log`` has one line per decision, in
     the order FFD made them, so that a student can replay the packing by hand.
     """
 
@@ -262,7 +262,7 @@ class Placement:
 
     @property
     def mean_utilization(self) -> float:
-        """Average utilisation of the hosts in use, over the day."""
+        """Average utilization of the hosts in use, over the day."""
         return float(self.host_load.mean())
 
 
@@ -355,12 +355,12 @@ class ConsolidationResult:
 
     @property
     def mean_utilization_before(self) -> float:
-        """Average utilisation of the original machines, one server each."""
+        """Average utilization of the original machines, one server each."""
         return self.work / self.servers
 
     @property
     def mean_utilization_after(self) -> float:
-        """Average utilisation of all hosts after consolidation, spares included."""
+        """Average utilization of all hosts after consolidation, spares included."""
         return self.work / self.hosts_after
 
     def host_loads_after(self) -> np.ndarray:
@@ -460,7 +460,7 @@ class AnnualCost:
 
 
 def power_watts(utilization, model: CostModel = CostModel()) -> np.ndarray:
-    """Wall power of one machine at each utilisation, by the linear model of Fan et al. (2007).
+    """Wall power of one machine at each utilization, by the linear model of Fan et al. (2007).
 
     ``P(u) = P_idle + (P_peak - P_idle) * min(u, 1)`` with ``P_idle = idle_fraction * peak_watts``.
 
@@ -477,7 +477,7 @@ def power_watts(utilization, model: CostModel = CostModel()) -> np.ndarray:
 def annual_cost(loads, model: CostModel = CostModel(), *, hosts: bool = False) -> AnnualCost:
     """Yearly cost of the machines whose daily traces are the rows of ``loads``.
 
-    Each row is one machine's utilisation over a representative day; the day repeats all year.
+    Each row is one machine's utilization over a representative day; the day repeats all year.
     ``hosts=True`` prices the machines as virtualization hosts (``host_price`` and a licence
     each), ``False`` as the original servers (``server_price``, no licence).
     """

@@ -28,7 +28,7 @@ def _label_bars(ax, bars, texts: Sequence[str]) -> None:
 
 
 def draw_consolidation(result: ConsolidationResult, model: CostModel = CostModel()) -> Figure:
-    """Three panels: the first host's day, machines and utilisation, and yearly cost."""
+    """Three panels: the first host's day, machines and utilization, and yearly cost."""
     fig, axes = plots.figure(plots.COLUMN_WIDTH, 6.2, nrows=2, ncols=2)
     grid = axes[0, 0].get_gridspec()
     axes[0, 0].remove()
@@ -59,12 +59,12 @@ def draw_consolidation(result: ConsolidationResult, model: CostModel = CostModel
     top.set_xticks(range(0, 25, 3))
     top.set_ylim(0, max(105.0, 100 * sum_of_peaks + 8))
     top.set_xlabel("hour of the day")
-    top.set_ylabel("CPU utilisation of host 1 (%)")
+    top.set_ylabel("CPU utilization of host 1 (%)")
     top.set_title(f"(a) Host 1 of {placement.n_hosts}: "
                   f"{len(members)} VM{'s' if len(members) > 1 else ''} stacked over one day")
     top.legend(loc="upper left", ncols=2, fontsize=8)
 
-    # (b) Machines needed, and the average utilisation they run at.
+    # (b) Machines needed, and the average utilization they run at.
     labels = ["before:\none per server", "packed on\nsum of peaks", "packed on\nsummed traces"]
     counts = [result.servers, result.by_peak.n_hosts + result.spare_hosts, result.hosts_after]
     utils = [result.work / c for c in counts]
