@@ -110,7 +110,7 @@ def draw_sweep(sweep: dict[str, np.ndarray]) -> Figure:
               ("packed on summed traces", sweep["by_trace"], 2)]
     for label, y, k in series:
         ax.plot(n, y, color=plots.color(k), marker=plots.marker(k), linestyle=plots.linestyle(k),
-                label=label, drawstyle="default")
+                label=label)
     ax.set_xlabel("servers (VMs)")
     ax.set_ylabel("machines needed")
     ax.set_xticks(n)
@@ -164,7 +164,7 @@ def update(servers: int = 2, peak_load: float = 0.45, headroom: float = 0.2, *,
 
 def consolidation_widget(servers: int = 2, peak_load: float = 0.45, headroom: float = 0.2, *,
                          seed: int = 0, model: CostModel = CostModel()):
-    """Sliders for servers, peak load and headroom that redraw :func:`draw_consolidation`."""
+    """Sliders for servers, peak load, headroom and spare hosts that redraw :func:`update`."""
     import ipywidgets as widgets
     from IPython.display import display
 
