@@ -270,3 +270,13 @@ def test_widget_has_the_four_controls():
     box = consolidation_widget()
     sliders = [w for row in box.children[:2] for w in row.children]
     assert [s.description for s in sliders] == ["servers", "peak load", "headroom", "spare hosts"]
+
+
+def test_the_docstring_examples_still_hold():
+    """The module's doctests teach the API; they must stay true as the model changes."""
+    import doctest
+
+    import virtbook.consolidation as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

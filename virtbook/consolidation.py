@@ -19,8 +19,10 @@ steps the chapter follows:
    planner without traces can do; ``method="trace"`` checks the peak of the summed trace, which is
    lower whenever the peaks do not coincide. Verma et al., "Server Workload Analysis for Power
    Minimization using Consolidation", USENIX ATC 2009, measured this gap on enterprise traces, and
-   the risk that comes with it when workloads are correlated. FFD never needs more than
-   11/9 OPT + 6/9 hosts (Dosa et al., Theoretical Computer Science 510, 2013).
+   the risk that comes with it when workloads are correlated. Packing on peaks is classic
+   one-dimensional bin packing, where FFD never needs more than 11/9 OPT + 6/9 hosts (Dosa et
+   al., Theoretical Computer Science 510, 2013); packing on traces is vector bin packing (one
+   dimension per time step), where FFD is a heuristic without that guarantee.
 3. **Cost.** :func:`annual_cost` prices a set of machines per year: hardware written off over its
    lifetime, electricity from the linear power model of Fan, Weber and Barroso, "Power
    Provisioning for a Warehouse-sized Computer", ISCA 2007, section 4
