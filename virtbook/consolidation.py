@@ -25,13 +25,13 @@ steps the chapter follows:
    dimension per time step), where FFD is a heuristic without that guarantee.
 3. **Cost.** :func:`annual_cost` prices a set of machines per year: hardware written off over its
    lifetime, electricity from the linear power model of Fan, Weber and Barroso, "Power
-   Provisioning for a Warehouse-sized Computer", ISCA 2007, section 4
+   Provisioning for a Warehouse-sized Computer", ISCA 2007
    (P(u) = P_idle + (P_peak - P_idle) u), with idle power about half of peak (Barroso and Hoelzle
    2007), and a hypervisor licence per host, zero by default as for KVM, which is part of the
    GPL-licensed Linux kernel. Every price is a parameter; the defaults are stated assumptions.
 4. **Recovery.** :func:`recover` compares data-protection schemes by recovery point objective
    (how much recent data a failure destroys) and recovery time objective (how long the service is
-   down), as NIST SP 800-34 Rev. 1 (2010), section 3.2, defines them, for two kinds of failure:
+   down), as NIST SP 800-34 Rev. 1 (2010) defines them for the business impact analysis, for two kinds of failure:
    *logical* (a virus, a bad patch, a dropped table) and *hardware* (the disk or host holding the
    VM is lost). A snapshot lives on the same storage as the disk it depends on (libvirt, "Snapshot
    XML format"; VMware KB 1025279), so it survives the first kind and not the second.
