@@ -365,6 +365,8 @@ def _scan(kind: str, policies: Sequence[Policy], req: Request, effect: str,
           trace: list[str], check_principal: bool = False) -> list[str]:
     """Record every statement of ``effect`` in ``policies`` that applies to ``req``."""
     hits = []
+    if not policies:
+        trace.append(f"  (no {kind} policies)")
     for pol in policies:
         for stmt in pol.statements:
             if stmt.effect != effect:
@@ -410,7 +412,9 @@ def evaluate(request: Request, identity_policies: Sequence[Policy],
     if denies:
         trace.append(f"=> ExplicitDeny by {denies[0]}; no Allow can override it.")
         return Decision("ExplicitDeny", f"explicitly denied by {denies[0]}", trace)
-    if scps is not None:
+    if scps is None:
+        trace.append("Step 3: no service control policies apply.")
+    else:
         trace.append("Step 3: an SCP must allow the request:")
         if not _scan("SCP", groups["SCP"], request, "Allow", trace):
             trace.append("=> ImplicitDeny: no service control policy allows it.")
@@ -677,7 +681,7 @@ def run_remediation(model: ExposureModel | None = None, seed: int = 0,
         manual = next_review + fix[k]
         auto = (sweep * math.ceil(ev.time_s / sweep + 1e-12) if lost[k]
                 else ev.time_s + deliver[k])
-        exposures.append(Exposure(ev, manual, auto, not bool(lost[k])))
+        exposures.append(Exposure(ev, float(manual), float(auto), not bool(lost[k])))
 
     # replay the automatic path: authorise calls and remediation calls in time order
     actions = [(ev.time_s, 0, k) for k, ev in enumerate(events)]

@@ -550,12 +550,12 @@ class SweepRow:
 def sweep(rates_per_s: Iterable[float], function: FunctionConfig | None = None,
           platform: Platform | None = None, pricing: LambdaPricing | None = None,
           vm: VMOffer | None = None, seed: int = 0, max_requests: int = 20_000,
-          min_horizon_s: float = 6 * 3600.0) -> list[SweepRow]:
+          min_horizon_s: float = 6 * 3600.0, min_requests: int = 200) -> list[SweepRow]:
     """Simulate Poisson traffic at each rate and price it both ways.
 
-    Each rate runs for ``min_horizon_s`` or for as long as ``max_requests`` requests take,
-    whichever is *longer* at low rates and *shorter* at high ones (a busy function reaches its
-    steady state quickly), so the sweep stays fast. Each rate gets its own seed derived from
+    A rate runs for ``min_horizon_s``, stretched at low rates until about ``min_requests``
+    requests arrive and cut at high rates to about ``max_requests`` (a busy function reaches its
+    steady state quickly), so every row rests on enough requests and the sweep stays fast. Each rate gets its own seed derived from
     ``seed`` so the rows are independent and reproducible.
     """
     fn = function or FunctionConfig()
@@ -564,14 +564,15 @@ def sweep(rates_per_s: Iterable[float], function: FunctionConfig | None = None,
     v = vm or VMOffer()
     check_int("max_requests", max_requests, 10, 10_000_000)
     check_real("min_horizon_s", min_horizon_s, 0.0, 1e9, lo_open=True)
+    check_int("min_requests", min_requests, 1, max_requests)
     rows = []
     for k, rate in enumerate(rates_per_s):
         check_real("rate_per_s", rate, 0.0, 1e6, lo_open=True)
-        horizon = max(min_horizon_s, 50.0 / rate) if rate * min_horizon_s <= max_requests \
+        horizon = max(min_horizon_s, min_requests / rate) if rate * min_horizon_s <= max_requests \
             else max_requests / rate
         arr = poisson_arrivals(rate, horizon, seed=seed * 1000 + k)
         run = simulate(arr, fn, pf, seed=seed * 1000 + k, horizon_s=horizon)
-        rows.append(SweepRow(rate, run.requests, run.cold_start_fraction, run.p50_ms,
-                             run.p99_ms, run.peak_instances, run.monthly_cost(p),
-                             vm_monthly_cost(rate, v)))
+        rows.append(SweepRow(float(rate), run.requests, run.cold_start_fraction, run.p50_ms,
+                             run.p99_ms, run.peak_instances, float(run.monthly_cost(p)),
+                             vm_monthly_cost(float(rate), v)))
     return rows
