@@ -102,6 +102,17 @@ def test_zero_keep_alive_makes_every_non_overlapping_request_cold():
     assert run.cold_starts == 4
 
 
+def test_surplus_environments_age_out_when_the_load_drops():
+    # A burst needs five environments; afterwards one request every 100 s needs only one. The
+    # platform reuses the most recently freed environment, so the other four sit idle and are
+    # reclaimed after the keep-alive window instead of being kept alive in rotation.
+    arrivals = [0.0] * 5 + [100.0 * k for k in range(1, 21)]
+    run = simulate(arrivals, FIXED, Platform(keep_alive_s=600.0), seed=0)
+    alive = run.instance_counts[np.searchsorted(run.instance_times_s, 1500.0, side="right") - 1]
+    assert run.cold_starts == 5 and alive == 1
+    assert len({r.instance for r in run.records[5:]}) == 1
+
+
 def test_concurrency_limit_throttles_the_excess():
     burst = [0.0] * 10 + [0.05] * 10          # 20 requests inside one 100 ms handler time
     run = simulate(burst, FIXED, Platform(concurrency_limit=5), seed=0)
