@@ -1,0 +1,225 @@
+"""The function-platform model behaves like the mechanisms it follows, and the prices add up."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from virtbook.serverless import (SECONDS_PER_MONTH, FunctionConfig, LambdaPricing, Platform,
+                                 VMOffer, break_even_rate, diurnal_arrivals, lambda_monthly_cost,
+                                 poisson_arrivals, simulate, sweep, trace, vm_monthly_cost)
+
+FIXED = FunctionConfig(memory_mb=512, duration_ms=100.0, duration_sigma=0.0)
+seeds = st.integers(min_value=0, max_value=10_000)
+rates = st.floats(min_value=1e-3, max_value=5.0)
+
+
+# --- arrivals --------------------------------------------------------------------------------
+
+@given(rates, seeds)
+@settings(max_examples=30, deadline=None)
+def test_poisson_arrivals_are_sorted_in_range_and_reproducible(rate, seed):
+    a = poisson_arrivals(rate, 2000.0, seed=seed)
+    assert np.all(np.diff(a) >= 0) and (a.size == 0 or (a[0] >= 0 and a[-1] <= 2000.0))
+    assert np.array_equal(a, poisson_arrivals(rate, 2000.0, seed=seed))
+
+
+def test_poisson_count_matches_the_rate():
+    counts = [poisson_arrivals(3.0, 1000.0, seed=s).size for s in range(40)]
+    assert abs(np.mean(counts) - 3000) < 4 * math.sqrt(3000 / 40)
+
+
+def test_diurnal_traffic_peaks_in_the_afternoon_and_keeps_the_mean():
+    a = diurnal_arrivals(1.0, 86_400.0, amplitude=0.8, seed=2)
+    assert abs(a.size - 86_400) < 5 * math.sqrt(86_400)
+    hours = np.bincount((a // 3600).astype(int), minlength=24)
+    assert hours.argmax() in (12, 13, 14, 15)
+    assert hours[14] > 5 * hours[2], "the 02:00 trough should be far below the 14:00 peak"
+
+
+# --- the simulator ---------------------------------------------------------------------------
+
+@given(rates, seeds)
+@settings(max_examples=25, deadline=None)
+def test_same_seed_same_run(rate, seed):
+    a = poisson_arrivals(rate, 3000.0, seed=seed)
+    r1, r2 = simulate(a, seed=seed), simulate(a, seed=seed)
+    assert [x.latency_ms for x in r1.records if not x.throttled] == \
+           [x.latency_ms for x in r2.records if not x.throttled]
+    assert r1.cold_starts == r2.cold_starts
+
+
+@given(st.lists(st.floats(min_value=0, max_value=5000), min_size=1, max_size=60), seeds)
+@settings(max_examples=40, deadline=None)
+def test_every_request_is_served_or_throttled_and_first_is_cold(times, seed):
+    run = simulate(sorted(times), seed=seed)
+    assert run.served + run.throttled == run.requests == len(times)
+    assert run.records[0].cold
+    assert 0.0 <= run.cold_start_fraction <= 1.0
+    for r in run.records:
+        if not r.throttled:
+            assert r.latency_ms >= r.run_ms > 0
+            assert (r.init_ms > 0) == r.cold
+
+
+@given(st.lists(st.floats(min_value=0, max_value=20_000), min_size=2, max_size=80), seeds)
+@settings(max_examples=40, deadline=None)
+def test_an_instance_serves_one_request_at_a_time(times, seed):
+    run = simulate(sorted(times), FunctionConfig(duration_ms=800.0), seed=seed)
+    spans = {}
+    for r in run.records:
+        if not r.throttled:
+            spans.setdefault(r.instance, []).append((r.arrival_s,
+                                                     r.arrival_s + r.latency_ms / 1000.0))
+    for busy in spans.values():
+        for (s0, e0), (s1, _) in zip(busy, busy[1:]):
+            assert s1 >= e0 - 1e-9, "an instance started a request before finishing the last"
+
+
+@pytest.mark.parametrize("rate,keep", [(0.002, 600.0), (0.001, 1200.0), (0.004, 300.0)])
+def test_cold_fraction_at_low_rate_is_the_chance_the_gap_exceeds_keep_alive(rate, keep):
+    # With requests far apart and short, one instance serves everything; a request is cold
+    # exactly when the gap since the previous one exceeds the keep-alive: P = exp(-rate*keep).
+    a = poisson_arrivals(rate, 4000.0 / rate, seed=11)
+    run = simulate(a, FIXED, Platform(keep_alive_s=keep), seed=11)
+    expected = math.exp(-rate * keep)
+    assert abs(run.cold_start_fraction - expected) < 4 * math.sqrt(expected * (1 - expected)
+                                                                   / a.size) + 2 / a.size
+
+
+@given(st.sampled_from([0.002, 0.02, 0.5, 3.0]), seeds)
+@settings(max_examples=25, deadline=None)
+def test_longer_keep_alive_never_adds_cold_starts(rate, seed):
+    a = poisson_arrivals(rate, 3000.0 + 20.0 / rate, seed=seed)
+    colds = [simulate(a, FIXED, Platform(keep_alive_s=k), seed=seed).cold_starts
+             for k in (0.0, 30.0, 300.0, 600.0, 1800.0)]
+    assert colds == sorted(colds, reverse=True)
+
+
+def test_zero_keep_alive_makes_every_non_overlapping_request_cold():
+    run = simulate([0.0, 10.0, 20.0, 30.0], FIXED, Platform(keep_alive_s=0.0), seed=0)
+    assert run.cold_starts == 4
+
+
+def test_surplus_environments_age_out_when_the_load_drops():
+    # A burst needs five environments; afterwards one request every 100 s needs only one. The
+    # platform reuses the most recently freed environment, so the other four sit idle and are
+    # reclaimed after the keep-alive window instead of being kept alive in rotation.
+    arrivals = [0.0] * 5 + [100.0 * k for k in range(1, 21)]
+    run = simulate(arrivals, FIXED, Platform(keep_alive_s=600.0), seed=0)
+    alive = run.instance_counts[np.searchsorted(run.instance_times_s, 1500.0, side="right") - 1]
+    assert run.cold_starts == 5 and alive == 1
+    assert len({r.instance for r in run.records[5:]}) == 1
+
+
+def test_concurrency_limit_throttles_the_excess():
+    burst = [0.0] * 10 + [0.05] * 10          # 20 requests inside one 100 ms handler time
+    run = simulate(burst, FIXED, Platform(concurrency_limit=5), seed=0)
+    assert run.throttled == 15 and run.served == 5 and run.peak_instances == 5
+    assert any("THROTTLED" in line for line in trace(run, limit=20))
+
+
+def test_warm_instances_match_littles_law():
+    # Little's law: mean number busy = arrival rate x time in service (0.1 s). With a long
+    # keep-alive almost every request is warm, so the instances the platform keeps are only a
+    # few more than that mean (Poisson bursts above it), not one per request.
+    rate, horizon = 20.0, 2000.0
+    a = poisson_arrivals(rate, horizon, seed=4)
+    run = simulate(a, FIXED, Platform(keep_alive_s=600.0), seed=4, horizon_s=horizon)
+    busy_s = sum(r.latency_ms for r in run.records) / 1000.0
+    assert abs(busy_s / horizon - rate * 0.1) < 0.05 * rate * 0.1
+    assert rate * 0.1 < run.peak_instances < 6 * rate * 0.1 + 5
+    assert run.cold_start_fraction < 0.001
+
+
+def test_cold_starts_fill_the_tail_of_the_latency_distribution():
+    a = poisson_arrivals(0.0005, 2_000_000.0, seed=5)   # exp(-0.3): three in four are cold
+    run = simulate(a, FIXED, Platform(keep_alive_s=600.0), seed=5)
+    assert run.p50_ms > FIXED.duration_ms + Platform().init_ms_min
+    warm = simulate(poisson_arrivals(2.0, 5000.0, seed=5), FIXED, seed=5)
+    assert warm.p50_ms == pytest.approx(100.0) and warm.p99_ms == pytest.approx(100.0)
+
+
+def test_timeline_counts_are_never_negative_and_end_at_zero():
+    run = simulate(diurnal_arrivals(0.5, 86_400.0, seed=3), seed=3, horizon_s=86_400.0)
+    assert run.instance_counts.min() >= 0 and run.instance_counts[-1] == 0
+    assert run.peak_instances >= 1
+
+
+def test_trace_reports_warm_idle_time():
+    pf = Platform(init_ms_min=200.0, init_ms_max=200.0)
+    lines = trace(simulate([0.0, 5.0], FIXED, pf, seed=0))
+    assert "COLD" in lines[0] and "init 200 ms" in lines[0]
+    assert "warm" in lines[1] and "idle 4.7 s" in lines[1]
+
+
+# --- money -----------------------------------------------------------------------------------
+
+@given(st.floats(min_value=0.1, max_value=5000.0))
+def test_billing_rounds_up_to_the_granularity(ms):
+    p = LambdaPricing()
+    assert ms <= p.billed_ms(ms) < ms + 1 + 1e-6
+    old = LambdaPricing(billing_granularity_ms=100)
+    assert old.billed_ms(ms) % 100 == 0 and old.billed_ms(ms) >= p.billed_ms(ms)
+
+
+def test_aws_blog_example_is_reproduced():
+    # 60 million invocations of 28 ms at 1,024 MB: $12 of requests + $28 of duration
+    assert lambda_monthly_cost(60e6, 60e6 * 0.028) == pytest.approx(40.0, abs=0.01)
+    assert lambda_monthly_cost(60e6, 60e6 * 0.100) == pytest.approx(112.0, abs=0.01)
+
+
+def test_free_tier_only_lowers_the_bill():
+    for req, gbs in [(5e5, 1e5), (3e6, 5e5), (1e8, 1e7)]:
+        assert lambda_monthly_cost(req, gbs, free_tier=True) <= lambda_monthly_cost(req, gbs)
+    assert lambda_monthly_cost(1e6, 4e5, free_tier=True) == 0.0
+
+
+def test_monthly_cost_scales_with_traffic():
+    cheap = simulate(poisson_arrivals(1.0, 3600.0, seed=1), FIXED, seed=1, horizon_s=3600.0)
+    busy = simulate(poisson_arrivals(4.0, 3600.0, seed=1), FIXED, seed=1, horizon_s=3600.0)
+    ratio = busy.monthly_cost(LambdaPricing()) / cheap.monthly_cost(LambdaPricing())
+    assert 3.5 < ratio < 4.5
+
+
+def test_vm_cost_steps_with_capacity():
+    vm = VMOffer()
+    assert vm.capacity_rps == pytest.approx(10.0)
+    assert vm_monthly_cost(0.0, vm) == vm_monthly_cost(9.99, vm) == pytest.approx(
+        0.0104 * SECONDS_PER_MONTH / 3600)
+    assert vm_monthly_cost(10.01, vm) == pytest.approx(2 * vm_monthly_cost(1.0, vm))
+
+
+@given(st.integers(min_value=128, max_value=10_240), st.floats(min_value=1.0, max_value=2000.0))
+def test_at_the_break_even_rate_both_bills_are_equal(memory, duration):
+    fn = FunctionConfig(memory_mb=memory, duration_ms=duration, duration_sigma=0.0)
+    rate = break_even_rate(fn)
+    per_request = LambdaPricing().cost_per_request(memory, duration)
+    assert rate * SECONDS_PER_MONTH * per_request == pytest.approx(vm_monthly_cost(0.0))
+
+
+def test_sweep_crosses_over_near_the_break_even_rate():
+    rows = sweep([0.5, 1.0, 2.0, 4.0, 8.0], FIXED, seed=3, max_requests=4000)
+    cheaper = [r.lambda_usd_month < r.vm_usd_month for r in rows]
+    assert cheaper == [True, True, True, False, False]
+    assert 2.0 < break_even_rate(FIXED) < 4.0
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: FunctionConfig(memory_mb=20_000), "memory_mb must be an integer in 128..10240"),
+    (lambda: FunctionConfig(timeout_s=901), "timeout_s must be a number"),
+    (lambda: Platform(keep_alive_s=-1), "keep_alive_s must be a number at least 0"),
+    (lambda: Platform(init_ms_min=500, init_ms_max=100), "init_ms_max must be a number"),
+    (lambda: Platform(concurrency_limit=0), "concurrency_limit must be an integer in 1.."),
+    (lambda: VMOffer(target_utilization=1.5), "target_utilization must be a number"),
+    (lambda: poisson_arrivals(-1.0, 10.0), "rate_per_s must be a number at least 0"),
+    (lambda: simulate([3.0, 1.0]), "arrivals must be sorted"),
+    (lambda: simulate([1.0, 5.0], horizon_s=2.0), "horizon_s must be at least the last arrival"),
+    (lambda: LambdaPricing(billing_granularity_ms=0), "billing_granularity_ms must be an integer"),
+])
+def test_bad_input_names_the_parameter(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
