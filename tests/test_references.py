@@ -33,7 +33,7 @@ def cited_keys(root) -> dict[str, set[str]]:
 def term_target(text: str) -> str:
     """`{term}`virtual machines <virtual machine>`` links the term in angle brackets."""
     match = re.search(r"<([^>]+)>\s*$", text)
-    return (match.group(1) if match else text).strip().lower()
+    return " ".join((match.group(1) if match else text).split()).lower()
 
 
 def glossary_terms(root) -> list[str]:

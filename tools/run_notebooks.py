@@ -24,7 +24,7 @@ def run(path: Path, timeout: int = 300) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=False,
+                            store_widget_state=True,  # (nbclient needs it for Output widgets; dropped below)
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     for cell in nb.cells:

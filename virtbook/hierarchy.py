@@ -29,8 +29,8 @@ A core module: it never prints, and imports matplotlib only inside the two drawi
 
 Sources (BibTeX keys of the book's references.bib in brackets):
 
-* [tanenbaum2024modern] A. S. Tanenbaum and H. Bos, *Modern Operating Systems*, 5th ed., Pearson,
-  2024, Fig. 1-9 (registers < 1 ns, < 1 KB).
+* [tanenbaum2023modern] A. S. Tanenbaum and H. Bos, *Modern Operating Systems*, 5th ed., Pearson,
+  2023, Fig. 1-9 (registers < 1 ns, < 1 KB).
 * [degelas2019amd] J. De Gelas, "AMD Rome Second Generation EPYC Review: 2x 64-core Benchmarked",
   AnandTech, Aug. 2019, https://www.anandtech.com/show/14694/amd-rome-epyc-2nd-gen, page 7
   "Memory Subsystem: Latency" (EPYC 7742: L1 4, L2 13, L3 ~34 cycles / ~10.27 ns; DRAM ~122 ns
@@ -98,7 +98,7 @@ def _cycles(n: float) -> float:
 #: The published hierarchy, fastest first. Each number is a typical figure for one product or
 #: measurement, not a law of nature: the chapter's text discusses the spread.
 PUBLISHED_LEVELS: tuple[Level, ...] = (
-    Level("CPU register", round(_cycles(1), 2), "< 1 KB", "tanenbaum2024modern",
+    Level("CPU register", round(_cycles(1), 2), "< 1 KB", "tanenbaum2023modern",
           "Tanenbaum & Bos, Fig. 1-9: registers < 1 ns; shown as one clock cycle at 3.4 GHz"),
     Level("L1 cache", round(_cycles(4), 2), "32 KB per core", "degelas2019amd",
           "De Gelas, memory subsystem latency table: 4 cycles on the EPYC 7742, at 3.4 GHz"),
