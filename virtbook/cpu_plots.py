@@ -210,7 +210,7 @@ def ecdf(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted samples and the fraction of samples at or below each: the empirical CDF.
 
     >>> x, y = ecdf(np.array([3.0, 1.0, 2.0]))
-    >>> x.tolist(), [round(v, 3) for v in y]
+    >>> x.tolist(), [round(float(v), 3) for v in y]
     ([1.0, 2.0, 3.0], [0.333, 0.667, 1.0])
     """
     x = np.sort(np.asarray(samples, dtype=float))
