@@ -87,7 +87,8 @@ def _scheduler_kind(scheduler) -> str:
     if isinstance(scheduler, RoundRobin):
         return "rr"
     raise ValueError(
-        f"scheduler must be 'rr', 'credit', 'cfs' or a RoundRobin/Credit/CFS object, got {scheduler!r}"
+        "scheduler must be 'rr', 'credit', 'cfs' or a RoundRobin/Credit/CFS object, "
+        f"got {scheduler!r}"
     )
 
 
@@ -110,13 +111,15 @@ def _weight_and_limit(vm: VM, kind: str) -> tuple[float, float]:
 def entitlement(host: Host, vms: Sequence[VM], scheduler="credit") -> dict[str, float]:
     """The CPU share, in pCPUs, each VM is entitled to: weighted max-min fair sharing.
 
-    VMware calls this a VM's *entitlement*: what its shares, limit and demand earn it on the
-    current host ("The CPU Scheduler in VMware vSphere 5.1", section "Proportional Share-Based
-    Algorithm"). The computation is water-filling: the host's ``pcpus`` are divided in proportion
-    to the scheduler's weights; a VM that would get more than it can use (its :func:`demand`, its
-    vCPU count, or its cap/quota) gets exactly that, and the rest is divided again among the
-    others. Weights follow each scheduler: credit uses ``weight`` x vCPUs (credit1 accounts weight
-    per active vCPU), CFS the VM cgroup's ``cpu_weight``, round robin one share per vCPU.
+    VMware calls the CPU time a VM's shares, reservation and limit earn it its *entitlement*
+    ("The CPU Scheduler in VMware vSphere 5.1", section "Proportional Share-Based Algorithm");
+    this function computes the same idea for the simulator's schedulers and also takes each VM's
+    demand into account, so that it predicts the share a VM should measure. It is water-filling:
+    the host's ``pcpus`` are divided in proportion to the scheduler's weights; a VM that would get
+    more than it can use (its :func:`demand`, its vCPU count, or its cap/quota) gets exactly that,
+    and the rest is divided again among the others. Weights follow each scheduler: credit uses
+    ``weight`` x vCPUs (credit1 accounts weight per active vCPU), CFS the VM cgroup's
+    ``cpu_weight``, round robin one share per vCPU.
 
     It is the reference line the dashboard draws: where a VM's measured share falls short of its
     entitlement, the scheduler (or co-scheduling, or latency) cost it something.
@@ -223,7 +226,8 @@ def _check_window(window_ms) -> tuple[float, float]:
     try:
         t0, t1 = (float(v) for v in window_ms)
     except (TypeError, ValueError):
-        raise ValueError(f"window_ms must be a pair (start, end) in ms, got {window_ms!r}") from None
+        raise ValueError(
+            f"window_ms must be a pair (start, end) in ms, got {window_ms!r}") from None
     check_real("window_ms start", t0, 0.0)
     if not t1 > t0:
         raise ValueError(f"window_ms must have end > start, got {window_ms!r}")
@@ -296,7 +300,8 @@ class SchedulerDashboard:
         self.ax_tl.set_title("Who ran where")
 
         # Share against entitlement.
-        self._share = self.ax_share.bar(x, np.zeros(n), 0.7, color=[plots.color(i) for i in range(n)],
+        self._share = self.ax_share.bar(x, np.zeros(n), 0.7,
+                                        color=[plots.color(i) for i in range(n)],
                                         hatch=[plots.hatch(i) for i in range(n)],
                                         edgecolor="#333333", linewidth=0.5)
         self._ent = LineCollection([], colors="#000000", linewidths=2.2)
@@ -311,10 +316,10 @@ class SchedulerDashboard:
         self._cstp = self.ax_rdy.bar(x, np.zeros(n), 0.7, color="#555555", hatch="//",
                                      edgecolor="#333333", linewidth=0.5, label="%CSTP")
         self.ax_rdy.axhline(RDY_RULE_OF_THUMB_PCT, color="#D55E00", linestyle="--", linewidth=1.2)
-        self._rule = self.ax_rdy.annotate(f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb", (0.0, RDY_RULE_OF_THUMB_PCT),
-                             xycoords=("axes fraction", "data"), xytext=(2, 2),
-                             textcoords="offset points", ha="left", va="bottom", fontsize=8,
-                             color="#D55E00")
+        self._rule = self.ax_rdy.annotate(
+            f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb", (0.0, RDY_RULE_OF_THUMB_PCT),
+            xycoords=("axes fraction", "data"), xytext=(2, 2), textcoords="offset points",
+            ha="left", va="bottom", fontsize=8, color="#D55E00")
         self.ax_rdy.set_xticks(x, names, rotation=30, ha="right")
         self.ax_rdy.set_ylabel("% of time, mean per vCPU")
         self.ax_rdy.set_title("%RDY (plain) + %CSTP (hatched)")
@@ -361,7 +366,8 @@ class SchedulerDashboard:
             raise ValueError(f"result must be a SimResult, got {result!r}")
         if tuple(result.vm_names) != self.vm_names:
             raise ValueError(
-                f"result must have the dashboard's VMs {self.vm_names}, got {tuple(result.vm_names)}"
+                f"result must have the dashboard's VMs {self.vm_names}, "
+                f"got {tuple(result.vm_names)}"
             )
         names = self.vm_names
 
