@@ -80,7 +80,8 @@ def test_demand_by_workload():
 vm_strategy = st.builds(
     lambda i, vcpus, weight, cap_frac, kind: VM(
         f"vm{i}", vcpus=vcpus, weight=weight, cap=int(cap_frac * 100 * vcpus),
-        cpu_weight=max(1, weight // 3), quota_us=-1 if cap_frac == 0 else max(1000, int(cap_frac * 100_000)),
+        cpu_weight=max(1, weight // 3),
+        quota_us=-1 if cap_frac == 0 else max(1000, int(cap_frac * 100_000)),
         workload=[CPUBound(), Idle(), IOBound(run_ms=2, block_ms=6), SpinLock()][kind]),
     st.just(0), st.integers(1, 4), st.integers(1, 2048), st.sampled_from([0, 0, 0.25, 0.5, 1.0]),
     st.integers(0, 3),
