@@ -51,7 +51,7 @@ XEN_DEFAULT_WEIGHT = 256
 CGROUP2_DEFAULT_WEIGHT = 100
 FULL_WINDOW_MS = 10_000.0
 #: Shorter windows where one 10-second run would not fit the widget's time budget (measured with
-#: benchmarks/bench_cpu_widget.py on the book's 2-core build machine; see chapter 5).
+#: benchmarks/bench_cpu_widget.py on the book's 2-core build machine).
 SHORT_WINDOWS_MS = {"relaxed": 3_000.0, "strict": 5_000.0}
 
 
