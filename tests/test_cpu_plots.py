@@ -257,12 +257,18 @@ def test_static_dashboard_function_draws_a_figure(default_run):
     assert len(fig.axes) == 4
 
 
-def test_ready_vs_ratio_plots_the_given_points():
-    fig, ax = cpu_plots.plot_ready_vs_ratio([1, 2, 3], [0.5, 12.0, 30.0])
-    line = ax.get_lines()[0]
-    assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == [0.5, 12.0, 30.0]
+def test_ready_vs_ratio_plots_the_given_points_and_keeps_every_series_in_view():
+    fig, ax = cpu_plots.plot_ready_vs_ratio([1, 2, 3], [0.5, 12.0, 30.0],
+                                            more={"busy": [0.0, 50.0, 66.7]})
+    light, busy = ax.get_lines()[:2]
+    assert list(light.get_xdata()) == [1, 2, 3] and list(light.get_ydata()) == [0.5, 12.0, 30.0]
+    assert list(busy.get_ydata()) == [0.0, 50.0, 66.7]
+    assert ax.get_ylim()[1] >= 66.7
+    assert light.get_linestyle() != busy.get_linestyle() and light.get_marker() != busy.get_marker()
     with pytest.raises(ValueError, match="same, non-zero length"):
         cpu_plots.plot_ready_vs_ratio([1, 2], [1.0])
+    with pytest.raises(ValueError, match="same, non-zero length"):
+        cpu_plots.plot_ready_vs_ratio([1, 2], [1.0, 2.0], more={"x": [1.0]})
 
 
 def test_proportional_bars_one_group_per_series():
@@ -270,6 +276,7 @@ def test_proportional_bars_one_group_per_series():
                                           ["A", "B", "C"])
     heights = sorted(round(p.get_height(), 3) for p in ax.patches)
     assert heights == sorted([0.25, 0.125, 0.625] * 2)
+    assert ax.get_ylim()[1] > 0.625 * 1.2  # room above the tallest bar for the legend
     with pytest.raises(ValueError, match="one value per label"):
         cpu_plots.plot_proportional({"x": [1.0]}, [0.5, 0.5], ["A", "B"])
     assert math.isclose(sum(p.get_height() for p in ax.patches[:3]), 1.0)

@@ -503,24 +503,33 @@ def dashboard(
 
 def plot_ready_vs_ratio(
     ratios: Sequence[float], ready_pct: Sequence[float], label: str = "mean %RDY per vCPU",
-    ax=None,
+    ax=None, more: Mapping[str, Sequence[float]] | None = None,
 ):
-    """%RDY against the vCPU-to-pCPU ratio, with the rule-of-thumb line; returns (fig, ax)."""
+    """%RDY against the vCPU-to-pCPU ratio, with the rule-of-thumb line; returns (fig, ax).
+
+    ``more`` adds further series over the same ratios (label -> %RDY values), each with the next
+    colour, marker and dash style, so no series is told apart by colour alone.
+    """
     r = np.asarray(ratios, dtype=float)
-    y = np.asarray(ready_pct, dtype=float)
-    if r.ndim != 1 or r.shape != y.shape or r.size == 0:
+    series = {label: np.asarray(ready_pct, dtype=float)}
+    for name, values in (more or {}).items():
+        series[name] = np.asarray(values, dtype=float)
+    if r.ndim != 1 or r.size == 0 or any(v.shape != r.shape for v in series.values()):
         raise ValueError("ratios and ready_pct must be 1-D sequences of the same, non-zero length")
     if ax is None:
         fig, ax = plots.figure(plots.COLUMN_WIDTH, 3.2)
     else:
         fig = ax.figure
-    ax.plot(r, y, color=plots.color(0), marker=plots.marker(0), label=label)
-    ax.axhline(RDY_RULE_OF_THUMB_PCT, color="#D55E00", linestyle="--", linewidth=1.2,
+    for i, (name, y) in enumerate(series.items()):
+        ax.plot(r, y, color=plots.color(i), marker=plots.marker(i), linestyle=plots.linestyle(i),
+                label=name)
+    ax.axhline(RDY_RULE_OF_THUMB_PCT, color="#D55E00", linestyle=(0, (1, 2)), linewidth=1.4,
                label=f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb")
     ax.set_xlabel("vCPUs per pCPU")
     ax.set_ylabel("% of time ready, not running")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left")
+    top = max(float(np.nanmax(v)) for v in series.values())
+    ax.set_ylim(0, max(2 * RDY_RULE_OF_THUMB_PCT, top * 1.08 + 2))
+    ax.legend(loc="lower right")
     return fig, ax
 
 
@@ -545,5 +554,7 @@ def plot_proportional(shares: Mapping[str, Sequence[float]], ticket_shares: Sequ
                color=plots.color(i), hatch=plots.hatch(i), edgecolor="#333333", linewidth=0.5)
     ax.set_xticks(x, list(labels))
     ax.set_ylabel("fraction of the CPU")
+    top = max(float(v.max()) for _, v in groups)
+    ax.set_ylim(0, top * 1.25)  # headroom so the legend above the bars hides none of them
     ax.legend(ncols=len(groups), loc="upper left", fontsize=8)
     return fig, ax
