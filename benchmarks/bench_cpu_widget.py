@@ -12,7 +12,8 @@ time.perf_counter. Run from the repository root:
 It prints the median and 95th percentile of the whole callback in wall-clock time and in the
 process's CPU time (time.process_time, less disturbed by other jobs on a shared machine), of its
 simulate and draw parts, and the same per scheduler and co-scheduling mode (the simulated window
-differs between them: see virtbook.widgets.cpu.simulation_window_ms).
+depends on co-scheduling and on the number of busy vCPUs: see
+virtbook.widgets.cpu.simulation_window_ms).
 """
 from __future__ import annotations
 

@@ -72,11 +72,22 @@ def test_cap_above_what_the_vcpus_can_use_is_lowered():
     assert capped.cap == 100 and capped.vcpus == 1
 
 
-def test_windows_are_shorter_only_with_co_scheduling_and_the_title_says_so():
-    assert demo.simulation_window_ms("credit", "none") == 10_000
-    assert demo.simulation_window_ms("rr", "none") == 10_000
-    assert demo.simulation_window_ms("cfs", "relaxed") < 10_000
-    assert demo.simulation_window_ms("credit", "strict") < 10_000
+def test_windows_shrink_with_co_scheduling_and_busy_vcpus_and_the_title_says_so():
+    default = demo.default_settings()
+    assert demo.simulation_window_ms(default) == 10_000
+    for scheduler in demo.SCHEDULERS:  # the scheduler alone never shortens the window
+        assert demo.simulation_window_ms(replace(default, scheduler=scheduler)) == 10_000
+    relaxed = demo.simulation_window_ms(replace(default, coschedule="relaxed"))
+    strict = demo.simulation_window_ms(replace(default, coschedule="strict"))
+    assert relaxed < strict < 10_000
+    wide = replace(default, vms=tuple(replace(v, vcpus=8) for v in default.vms))
+    assert demo.MIN_WINDOW_MS <= demo.simulation_window_ms(wide) < 10_000
+    idle_ones = replace(default, vms=tuple(replace(v, vcpus=8, workload="idle")
+                                           for v in default.vms))
+    assert demo.simulation_window_ms(idle_ones) == 10_000  # idle vCPUs cost nothing
+    assert demo.simulation_window_ms(replace(wide, coschedule="relaxed")) >= demo.MIN_WINDOW_MS
+    with pytest.raises(ValueError, match="settings must be a DemoSettings"):
+        demo.simulation_window_ms("credit")
     s = replace(demo.default_settings(), coschedule="relaxed")
     _, _, kwargs = demo.scenario_from_settings(s)
     title = demo.title_for(s, kwargs["duration_ms"])
@@ -110,7 +121,7 @@ def test_render_returns_the_run_and_a_png_of_it():
     board = cpu_plots.SchedulerDashboard([v.name for v in s.vms], blit=True)
     result, png = demo.render(s, board)
     assert png.startswith(b"\x89PNG")
-    assert result.duration_ms == demo.simulation_window_ms("credit", "relaxed")
+    assert result.duration_ms == demo.simulation_window_ms(s)
     assert result.coschedule == "relaxed"
     assert board._share[0].get_height() == pytest.approx(result.cpu_share["web"])
 

@@ -19,7 +19,7 @@ per-vCPU ``<quota>`` per 100 ms ``<period>`` that gives the same total (libvirt 
 
 Speed (the issue asks for at most 100 ms median per control change on the default scenario):
 :func:`simulation_window_ms` shortens the simulated window for the configurations the event-driven
-engine needs longer for, and the figure's title says so. benchmarks/bench_cpu_widget.py measures
+engine needs longer for (many busy vCPUs, co-scheduling), and the figure's title says so. benchmarks/bench_cpu_widget.py measures
 the whole callback.
 """
 from __future__ import annotations
@@ -50,9 +50,14 @@ PERIOD_US = 100_000
 XEN_DEFAULT_WEIGHT = 256
 CGROUP2_DEFAULT_WEIGHT = 100
 FULL_WINDOW_MS = 10_000.0
-#: Shorter windows where one 10-second run would not fit the widget's time budget (measured with
-#: benchmarks/bench_cpu_widget.py on the book's 2-core build machine).
-SHORT_WINDOWS_MS = {"relaxed": 3_000.0, "strict": 5_000.0}
+MIN_WINDOW_MS = 1_000.0
+#: Busy vCPUs a full 10-second window is sized for (the default scenario has 10).
+REFERENCE_BUSY_VCPUS = 12
+#: How much of the window each co-scheduling mode keeps: co-scheduling adds events (relaxed: skew
+#: checks against every sibling on every state change; strict: gang starts, stops and held
+#: pCPUs), which made a 10-second run two to four times as slow in
+#: benchmarks/bench_cpu_widget.py on the book's 2-core build machine.
+COSCHEDULE_WINDOW_FACTOR = {"none": 1.0, "strict": 0.5, "relaxed": 0.3}
 
 
 @dataclass(frozen=True)
@@ -148,20 +153,28 @@ def quota_us(cap: int, vcpus: int, period_us: int = PERIOD_US) -> int:
     return max(1000, round(c / 100 * period_us / n))
 
 
-def simulation_window_ms(scheduler: str, coschedule: str) -> float:
-    """How much time the demo simulates: 10 s, or less where the engine is slower.
+def simulation_window_ms(settings: DemoSettings) -> float:
+    """How much time the demo simulates: 10 s, or less where a run would take too long.
 
-    Co-scheduling adds events (relaxed: a skew check against every sibling whenever a vCPU
-    changes state; strict: gang starts, stops and held pCPUs), which makes a 10-second run take
-    two to four times as long, so those runs simulate a shorter window to keep a control change
-    near 100 ms. The scheduler does not matter: the window depends only on ``coschedule``.
+    The simulator's cost grows with the number of scheduling decisions, which grows with the
+    number of busy vCPUs (those of VMs that are not idle) and with co-scheduling. The window is
+    10 s for up to 12 busy vCPUs without co-scheduling, shrinks in proportion beyond that, keeps
+    30 percent under relaxed and 50 percent under strict co-scheduling, and is rounded down to
+    half a second, with a floor of 1 s. The rule depends only on the settings, so the same
+    settings always simulate the same window and give the same picture.
 
-    >>> simulation_window_ms("credit", "none"), simulation_window_ms("cfs", "relaxed")
-    (10000.0, 3000.0)
+    >>> simulation_window_ms(default_settings())
+    10000.0
+    >>> from dataclasses import replace
+    >>> simulation_window_ms(replace(default_settings(), coschedule="relaxed"))
+    3000.0
     """
-    check_choice("scheduler", scheduler, SCHEDULERS)
-    check_choice("coschedule", coschedule, COSCHEDULE)
-    return SHORT_WINDOWS_MS.get(coschedule, FULL_WINDOW_MS)
+    if not isinstance(settings, DemoSettings):
+        raise ValueError(f"settings must be a DemoSettings, got {settings!r}")
+    busy = sum(v.vcpus for v in settings.vms if v.workload != "idle")
+    window = FULL_WINDOW_MS * min(1.0, REFERENCE_BUSY_VCPUS / max(1, busy))
+    window *= COSCHEDULE_WINDOW_FACTOR[settings.coschedule]
+    return max(MIN_WINDOW_MS, 500.0 * (window // 500.0))
 
 
 def scenario_from_settings(settings: DemoSettings) -> tuple[Host, list[VM], dict[str, Any]]:
@@ -188,7 +201,7 @@ def scenario_from_settings(settings: DemoSettings) -> tuple[Host, list[VM], dict
         scheduler = RoundRobin()
     kwargs = {
         "scheduler": scheduler,
-        "duration_ms": simulation_window_ms(settings.scheduler, settings.coschedule),
+        "duration_ms": simulation_window_ms(settings),
         "seed": settings.seed,
         "coschedule": settings.coschedule,
     }
