@@ -1,0 +1,137 @@
+"""Time the scheduling widget's update callback: simulate + redraw (Agg) + PNG, as one change costs.
+
+The issue's budget: a control change re-simulates and redraws in at most 100 ms median for the
+default scenario (4 pCPUs, 6 VMs, 10 s simulated). This script changes one control at a time,
+starting from the default settings, in a fixed pseudo-random order (numpy default_rng(seed)), and
+times :func:`virtbook.widgets.cpu.render` (what the widget runs on every change) with
+time.perf_counter. Run from the repository root:
+
+    python benchmarks/bench_cpu_widget.py                 # 60 changes of any control
+    python benchmarks/bench_cpu_widget.py --changes 200 --seed 1
+
+It prints the median and 95th percentile of the whole callback in wall-clock time and in the
+process's CPU time (time.process_time, less disturbed by other jobs on a shared machine), of its
+simulate and draw parts, and the same per scheduler and co-scheduling mode (the simulated window
+depends on co-scheduling and on the number of busy vCPUs: see
+virtbook.widgets.cpu.simulation_window_ms).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from virtbook import cpu_plots  # noqa: E402
+from virtbook.cpu import simulate  # noqa: E402
+from virtbook.widgets import cpu as demo  # noqa: E402
+
+
+def change_one_control(settings: demo.DemoSettings, rng: np.random.Generator) -> demo.DemoSettings:
+    """A copy of ``settings`` with one control moved, as a reader would move it."""
+    what = rng.choice(["pcpus", "scheduler", "coschedule", "boost", "vcpus", "weight", "cap",
+                       "workload"], p=[0.1, 0.1, 0.1, 0.05, 0.2, 0.15, 0.15, 0.15])
+    if what == "pcpus":
+        return replace(settings, pcpus=int(rng.integers(2, demo.MAX_PCPUS + 1)))
+    if what == "scheduler":
+        return replace(settings, scheduler=str(rng.choice(demo.SCHEDULERS)))
+    if what == "coschedule":
+        return replace(settings, coschedule=str(rng.choice(demo.COSCHEDULE)))
+    if what == "boost":
+        return replace(settings, boost=not settings.boost)
+    i = int(rng.integers(len(settings.vms)))
+    row = settings.vms[i]
+    if what == "vcpus":
+        limit = settings.pcpus if settings.coschedule == "strict" else demo.MAX_VCPUS
+        row = replace(row, vcpus=int(rng.integers(1, limit + 1)))
+    elif what == "weight":
+        row = replace(row, weight=int(rng.choice(demo.WEIGHTS)))
+    elif what == "cap":
+        row = replace(row, cap=int(rng.choice([0, 0, 25, 50, 100, 150, 200])))
+    else:
+        row = replace(row, workload=str(rng.choice(list(demo.WORKLOADS))))
+    vms = settings.vms[:i] + (row,) + settings.vms[i + 1:]
+    return replace(settings, vms=vms)
+
+
+def fits(settings: demo.DemoSettings) -> bool:
+    """Strict co-scheduling refuses VMs wider than the host (the widget shows a message)."""
+    return settings.coschedule != "strict" or all(v.vcpus <= settings.pcpus for v in settings.vms)
+
+
+def stats(ms: list[float]) -> str:
+    a = np.asarray(ms)
+    return f"median {np.median(a):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms  (n={a.size})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=60, help="control changes to time")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the order of changes")
+    args = parser.parse_args(argv)
+    if args.changes < 1:
+        parser.error("--changes must be at least 1")
+    settings = demo.default_settings()
+    board = cpu_plots.SchedulerDashboard([v.name for v in settings.vms], blit=True)
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, "
+          f"matplotlib {matplotlib.__version__}, {platform.machine()}")
+
+    # The default scenario itself, redrawn repeatedly (the first call builds the background).
+    demo.render(settings, board)
+    default, default_cpu = [], []
+    for _ in range(20):
+        t0, c0 = time.perf_counter(), time.process_time()
+        demo.render(settings, board)
+        default_cpu.append((time.process_time() - c0) * 1000)
+        default.append((time.perf_counter() - t0) * 1000)
+    print(f"default scenario, same settings again     {stats(default)}")
+    print(f"  (CPU time)                              {stats(default_cpu)}")
+
+    rng = np.random.default_rng(args.seed)
+    total, sim, draw, total_cpu = [], [], [], []
+    by_mode: dict[str, list[float]] = {}
+    done = 0
+    while done < args.changes:
+        candidate = change_one_control(settings, rng)
+        if not fits(candidate):
+            continue
+        settings = candidate
+        host, vms, kwargs = demo.scenario_from_settings(settings)
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        result = simulate(host, vms, **kwargs)
+        t1 = time.perf_counter()
+        entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
+        board.update(result, entitled, demo.title_for(settings, kwargs["duration_ms"]))
+        board.png()
+        t2 = time.perf_counter()
+        total_cpu.append((time.process_time() - c0) * 1000)
+        total.append((t2 - t0) * 1000)
+        sim.append((t1 - t0) * 1000)
+        draw.append((t2 - t1) * 1000)
+        by_mode.setdefault(f"{settings.scheduler}/{settings.coschedule}", []).append(total[-1])
+        done += 1
+    print(f"one control change (simulate + redraw)    {stats(total)}")
+    print(f"  (CPU time)                              {stats(total_cpu)}")
+    print(f"  of which simulate                       {stats(sim)}")
+    print(f"  of which redraw + PNG                   {stats(draw)}")
+    print(f"  full redraws (background rebuilt): {board.full_redraws} of {args.changes + 21}")
+    for mode in sorted(by_mode):
+        print(f"  {mode:<16}                        {stats(by_mode[mode])}")
+    verdict = "within" if np.median(total) <= 100.0 else "OVER"
+    print(f"median of a control change is {verdict} the 100 ms budget")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
