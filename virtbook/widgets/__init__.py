@@ -1,0 +1,1 @@
+"""Thin ipywidgets front ends over virtbook's pure models."""
