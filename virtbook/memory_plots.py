@@ -494,7 +494,8 @@ def overview_figure(result: Result, width: float = plots.COLUMN_WIDTH, height: f
 
 
 def plot_sharing_savings(ax, n_vms: Sequence[int], series: Mapping[str, Sequence[float]],
-                         ylabel: str = "guest memory saved (%)") -> list:
+                         ylabel: str = "guest memory saved (%)",
+                         xlabel: str = "VMs on the host") -> list:
     """Lines of memory saved against the number of VMs, one per entry of ``series``.
 
     ``series`` maps a label to one value per entry of ``n_vms``. Each line gets the book's
@@ -512,7 +513,7 @@ def plot_sharing_savings(ax, n_vms: Sequence[int], series: Mapping[str, Sequence
         (line,) = ax.plot(ns, ys, color=plots.color(i), marker=plots.marker(i),
                           linestyle=plots.linestyle(i), label=label)
         lines.append(line)
-    ax.set_xlabel("identical VMs on the host")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_xticks(ns)
     ax.legend(loc="best")
@@ -534,6 +535,7 @@ def plot_slowdown_bars(ax, results: Mapping[str, Result]) -> list:
             raise ValueError(f"results[{label!r}] must have the VMs {names}, got {r.names}")
     k = len(rs)
     x = np.arange(len(names))
+    ax.set_axisbelow(True)  # grid lines behind the bars
     width = 0.8 / k
     containers = []
     for j, (label, r) in enumerate(rs.items()):
