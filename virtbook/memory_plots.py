@@ -38,7 +38,7 @@ True
 from __future__ import annotations
 
 import io
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -255,6 +255,7 @@ class Dashboard:
         self._backgrounds: dict[tuple, tuple] = {}
         #: How many backgrounds :meth:`draw` keeps (about 1.2 MB each at the widget's size).
         self.cache_size = 12
+        self._layout_key: Optional[tuple] = None
         self._canvas = None
         #: Full redraws (background rendered anew) and blitted redraws done by :meth:`png`.
         self.full_draws = 0
@@ -422,6 +423,12 @@ class Dashboard:
         arts += self._slow_lines
         return arts
 
+    @staticmethod
+    def _layout_for(limits: tuple) -> tuple:
+        """What the layout depends on: the VM names and the width of the longest tick labels."""
+        names, (_, _, host_top), (vm_top,), (_, _, slow_top) = limits
+        return (names, len(f"{host_top:g}"), len(f"{vm_top:g}"), len(f"{slow_top:g}"))
+
     def _agg(self):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -448,15 +455,21 @@ class Dashboard:
         key = self._limits
         entry = self._backgrounds.pop(key, None)
         if entry is None:
-            self.fig.set_layout_engine("constrained")
+            layout_key = self._layout_for(key)
+            relayout = layout_key != self._layout_key
+            if relayout:  # new labels may need other margins: lay the panels out again
+                self.fig.set_layout_engine("constrained")
             canvas.draw()  # animated data artists are left out of this draw
-            self.fig.set_layout_engine("none")  # keep these positions while the key holds
+            if relayout:
+                self.fig.set_layout_engine("none")  # keep these positions while labels fit
+                self._layout_key = layout_key
             positions = [ax.get_position(original=False) for ax in self._axes]
-            entry = (canvas.copy_from_bbox(self.fig.bbox), positions)
+            entry = (canvas.copy_from_bbox(self.fig.bbox), positions, layout_key)
             self.full_draws += 1
         else:
             for ax, pos in zip(self._axes, entry[1]):
                 ax.set_position(pos)
+            self._layout_key = entry[2]
             canvas.restore_region(entry[0])
             self.blit_draws += 1
         self._backgrounds[key] = entry  # most recently used last
