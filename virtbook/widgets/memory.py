@@ -1,0 +1,263 @@
+"""The overcommit explorer: ipywidgets controls wired to the memory simulator and its figures.
+
+Chapter 6 shows the default scenario of :mod:`virtbook.memory.scenarios` as a static figure
+and, for readers who run the notebook, this widget beneath it. The controls are the ones the
+chapter discusses: the host's RAM, how many VMs it runs, their size, how active they are and which
+guest operating system they run, which reclamation techniques exist (ballooning, page sharing,
+compression, hypervisor swapping), the idle memory tax ``tau`` and whether page sharing is salted.
+
+Nothing here models memory. :class:`Controls` holds the control values and :func:`scenario`
+turns them into the simulator's configuration (a :class:`~virtbook.memory.config.Host`, a list of
+:class:`~virtbook.memory.config.VM` and the keyword arguments of
+:func:`~virtbook.memory.sim.simulate`); :class:`OvercommitExplorer` runs the simulator on every
+change and hands the result to :class:`virtbook.memory_plots.Dashboard`, which redraws in place.
+With the default controls the explorer shows exactly ``default_scenario()``.
+
+How a control maps onto the model (names as in the systems they come from):
+
+* ``ram_gib`` - the host's RAM (``Host.ram_mb``).
+* ``n_vms`` - how many VMs run: the six VMs of the default scenario, in order; beyond six the
+  list starts again with copies (``web1-2`` ...) whose workloads are shifted by 45 s per round.
+* ``size_scale`` - every VM's configured memory (``mem_mb``, and its reservation) times this.
+* ``activity`` - every phase's active fraction times this, capped at the phase's used fraction:
+  how much of its memory each guest touches within a sampling period (Waldspurger 2002,
+  section 5.3).
+* ``guest_os`` - ``"mixed"`` (as in the default scenario: four Linux, two Windows guests),
+  ``"linux"`` or ``"windows"``; a guest's OS decides with which VMs it can share OS pages and its
+  share of zero pages (the default scenario's Windows guests zero their free memory).
+* ``balloon``, ``share``, ``compress``, ``swap`` - which techniques exist at all.
+* ``tau`` - the idle memory tax (``Host.idle_tax``, ESX's ``Mem.IdleTax``; default 75 %,
+  Waldspurger 2002, section 5.2).
+* ``salting`` - ESXi's ``Mem.ShareForceSalting=2``: every VM its own salt, so pages are shared
+  only inside a VM (VMware KB 2097593); off means 0, inter-VM sharing as before 2014.
+
+>>> host, vms, kw = scenario(Controls())
+>>> host.ram_mb, [vm.name for vm in vms], kw["techniques"]
+(16384, ['web1', 'web2', 'db', 'batch', 'win1', 'win2'], ('balloon', 'share', 'compress', 'swap'))
+>>> [vm.mem_mb for vm in scenario(Controls(n_vms=8, size_scale=0.5))[1]]
+[2048, 2048, 3072, 2048, 2048, 3072, 2048, 2048]
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from .._validate import check_bool, check_choice, check_int, check_real
+from ..memory import TECHNIQUES, VM, Host, Phase, Result, default_scenario, simulate
+from ..memory_plots import Dashboard
+
+#: Choices of the guest-OS control.
+GUEST_OS = ("mixed", "linux", "windows")
+#: Shift of the workloads of each further round of copies, in seconds.
+COPY_OFFSET_S = 45.0
+#: Pixel density of the widget's image (the book's figures use ``plots.DPI``).
+WIDGET_DPI = 80
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The explorer's control values; the defaults reproduce ``default_scenario()``.
+
+    >>> Controls(tau=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tau must be a number at least 0 and at most 0.95, got 1.0
+    """
+
+    ram_gib: int = 16
+    n_vms: int = 6
+    size_scale: float = 1.0
+    activity: float = 1.0
+    guest_os: str = "mixed"
+    balloon: bool = True
+    share: bool = True
+    compress: bool = True
+    swap: bool = True
+    tau: float = 0.75
+    salting: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ram_gib", check_int("ram_gib", self.ram_gib, 1, 1024))
+        object.__setattr__(self, "n_vms", check_int("n_vms", self.n_vms, 1, 24))
+        object.__setattr__(self, "size_scale", check_real("size_scale", self.size_scale, 0.125, 4.0))
+        object.__setattr__(self, "activity", check_real("activity", self.activity, 0.0, 4.0))
+        check_choice("guest_os", self.guest_os, GUEST_OS)
+        for name in ("balloon", "share", "compress", "swap", "salting"):
+            check_bool(name, getattr(self, name))
+        object.__setattr__(self, "tau", check_real("tau", self.tau, 0.0, 0.95))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, 0, 2**63 - 1))
+
+    @property
+    def techniques(self) -> tuple[str, ...]:
+        """The techniques switched on, in the simulator's order."""
+        return tuple(t for t in TECHNIQUES if getattr(self, t))
+
+
+def _scaled_phases(phases: tuple[Phase, ...], activity: float) -> tuple[Phase, ...]:
+    if activity == 1.0:
+        return phases
+    return tuple(dataclasses.replace(p, active_frac=min(p.used_frac, p.active_frac * activity))
+                 for p in phases)
+
+
+def scenario(controls: Controls) -> tuple[Host, list[VM], dict]:
+    """``(host, vms, kwargs)`` for ``simulate(host, vms, **kwargs)`` from the control values."""
+    if not isinstance(controls, Controls):
+        raise ValueError(f"controls must be a Controls, got {type(controls).__name__}")
+    c = controls
+    base_host, templates, kwargs = default_scenario()
+    host = dataclasses.replace(base_host, ram_mb=c.ram_gib * 1024, idle_tax=c.tau,
+                               share_force_salting=2 if c.salting else 0)
+    # page contents per guest OS, as the default scenario sets them
+    linux = next(v for v in templates if v.guest_os == "linux")
+    windows = next(v for v in templates if v.guest_os == "windows")
+    contents = {"linux": (linux.zero_frac, linux.os_frac), "windows": (windows.zero_frac, windows.os_frac)}
+    cycle = max(sum(p.duration_s for p in v.phases) for v in templates)
+    vms = []
+    for k in range(c.n_vms):
+        t = templates[k % len(templates)]
+        rnd = k // len(templates)
+        changes: dict = {}
+        if rnd:
+            changes["name"] = f"{t.name}-{rnd + 1}"
+            changes["phase_offset_s"] = (t.phase_offset_s + COPY_OFFSET_S * rnd) % cycle
+        if c.size_scale != 1.0:
+            mem = max(1, int(round(t.mem_mb * c.size_scale)))
+            changes["mem_mb"] = mem
+            changes["reservation_mb"] = min(mem, int(round(t.reservation_mb * c.size_scale)))
+            if t.shares is not None and t.shares != 10 * t.mem_mb:
+                changes["shares"] = max(1, int(round(t.shares * c.size_scale)))
+            else:
+                changes["shares"] = None  # Normal: 10 shares per MB of the new size
+        if c.guest_os != "mixed" and t.guest_os != c.guest_os:
+            zf, of = contents[c.guest_os]
+            changes.update(guest_os=c.guest_os, zero_frac=zf, os_frac=of)
+        if c.activity != 1.0:
+            changes["phases"] = _scaled_phases(t.phases, c.activity)
+        vms.append(dataclasses.replace(t, **changes) if changes else t)
+    kwargs = dict(kwargs, techniques=c.techniques, seed=c.seed)
+    return host, vms, kwargs
+
+
+def run(controls: Controls) -> Result:
+    """Simulate the scenario the controls describe."""
+    host, vms, kwargs = scenario(controls)
+    return simulate(host, vms, **kwargs)
+
+
+def summary_html(result: Result) -> str:
+    """One line of headline numbers under the controls (all computed by the simulator)."""
+    s = result.summary()
+    rec = s["reclaimed_mb"]
+    slow_name = max(result.slowdown, key=result.slowdown.get)
+    parts = ", ".join(f"{k} {rec[k] / 1024:.2f}" for k in TECHNIQUES)
+    return (f"<b>worst state</b> {s['worst_state']} &middot; <b>lowest free</b> "
+            f"{s['min_free_mb']:.0f} MiB &middot; <b>reclaimed at the end (GiB)</b> {parts} "
+            f"&middot; <b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}")
+
+
+class OvercommitExplorer:
+    """Controls, a summary line and the dashboard image; every change re-simulates and redraws.
+
+    ``explorer.widget`` is the ipywidgets box to display. :meth:`apply` is the update callback
+    (scenario -> simulate -> redraw -> PNG); it returns the seconds it took, and the benchmark in
+    ``benchmarks/bench_memory_widget.py`` times it. The image is drawn by a blitting
+    :class:`~virtbook.memory_plots.Dashboard` with the Agg canvas, so no figure is created per
+    change.
+    """
+
+    def __init__(self, controls: Optional[Controls] = None, dpi: int = WIDGET_DPI) -> None:
+        import ipywidgets as w
+
+        c = Controls() if controls is None else controls
+        if not isinstance(c, Controls):
+            raise ValueError(f"controls must be a Controls, got {type(c).__name__}")
+        self._controls = c
+        self.result: Result = run(c)
+        self.dashboard = Dashboard(self.result, dpi=dpi, blit=True)
+        #: Seconds the last update took: (simulate, redraw and encode).
+        self.last_timing: tuple[float, float] = (0.0, 0.0)
+        self._syncing = False
+        style = {"description_width": "initial"}
+        lay = w.Layout(width="250px")
+        slider = dict(continuous_update=False, style=style, layout=lay)
+        self.inputs = {
+            "ram_gib": w.IntSlider(value=c.ram_gib, min=4, max=64, step=1,
+                                   description="host RAM (GiB)", **slider),
+            "n_vms": w.IntSlider(value=c.n_vms, min=1, max=12, step=1, description="VMs",
+                                 **slider),
+            "size_scale": w.FloatSlider(value=c.size_scale, min=0.25, max=2.0, step=0.25,
+                                        description="VM size (x default)", **slider),
+            "activity": w.FloatSlider(value=c.activity, min=0.25, max=2.0, step=0.25,
+                                      description="activity (x default)", **slider),
+            "tau": w.FloatSlider(value=c.tau, min=0.0, max=0.95, step=0.05,
+                                 description="idle tax tau", **slider),
+            "guest_os": w.Dropdown(options=list(GUEST_OS), value=c.guest_os,
+                                   description="guest OS", style=style, layout=lay),
+            "salting": w.Checkbox(value=c.salting, description="salting (no inter-VM sharing)",
+                                  indent=False),
+        }
+        for t in TECHNIQUES:
+            label = {"balloon": "ballooning", "share": "page sharing", "compress": "compression",
+                     "swap": "hypervisor swapping"}[t]
+            self.inputs[t] = w.Checkbox(value=getattr(c, t), description=label, indent=False,
+                                        layout=w.Layout(width="170px"))
+        self.summary = w.HTML(value=summary_html(self.result))
+        self.image = w.Image(value=self.dashboard.png(), format="png",
+                             layout=w.Layout(max_width="100%", height="auto"))
+        i = self.inputs
+        self.widget = w.VBox([
+            w.HBox([i["ram_gib"], i["n_vms"], i["size_scale"]]),
+            w.HBox([i["activity"], i["tau"], i["guest_os"]]),
+            w.HBox([i[t] for t in TECHNIQUES] + [i["salting"]]),
+            self.summary,
+            self.image,
+        ])
+        for widget in self.inputs.values():
+            widget.observe(self._on_change, names="value")
+
+    @property
+    def controls(self) -> Controls:
+        """The control values the explorer shows now."""
+        return self._controls
+
+    def _on_change(self, _change=None) -> None:
+        if self._syncing:
+            return
+        values = {name: widget.value for name, widget in self.inputs.items()}
+        self.apply(dataclasses.replace(self._controls, **values))
+
+    def apply(self, controls: Controls) -> float:
+        """Simulate ``controls`` and redraw; returns the seconds the update took."""
+        if not isinstance(controls, Controls):
+            raise ValueError(f"controls must be a Controls, got {type(controls).__name__}")
+        t0 = time.perf_counter()
+        self.result = run(controls)
+        t1 = time.perf_counter()
+        self.dashboard.update(self.result)
+        png = self.dashboard.png()
+        t2 = time.perf_counter()
+        self._controls = controls
+        self._syncing = True
+        try:  # show the values applied, without triggering another update
+            for name, widget in self.inputs.items():
+                widget.value = getattr(controls, name)
+        finally:
+            self._syncing = False
+        self.summary.value = summary_html(self.result)
+        self.image.value = png
+        self.last_timing = (t1 - t0, t2 - t1)
+        return time.perf_counter() - t0
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def explorer(**controls) -> OvercommitExplorer:
+    """An :class:`OvercommitExplorer` started from ``Controls(**controls)``."""
+    return OvercommitExplorer(Controls(**controls))
