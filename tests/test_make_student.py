@@ -2,20 +2,14 @@
 first stub when a student runs it."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from booklib import ROOT
+from booklib import ROOT, load_tool
 
-spec = importlib.util.spec_from_file_location("make_student", ROOT / "tools" / "make_student.py")
-make_student = importlib.util.module_from_spec(spec)
-sys.modules["make_student"] = make_student
-spec.loader.exec_module(make_student)
+make_student = load_tool("make_student")
 
 LABS = sorted((ROOT / "labs").glob("*.ipynb")) if (ROOT / "labs").is_dir() else []
 
@@ -56,6 +50,23 @@ def test_markdown_answers_hidden_tests_and_solution_cells():
     student, stubs = make_student.student_notebook(nb, "t")
     assert [c.source for c in student.cells] == ["Why?\nYOUR ANSWER HERE", "assert f(2) == 4"]
     assert stubs == 1
+
+
+def test_worked_answers_in_solution_directives_are_dropped():
+    nb = notebook(nbformat.v4.new_markdown_cell(
+        "Task 1.\n\n:::{exercise}\n:label: ex-1\nFind w.\n:::\n\n"
+        ":::{solution} ex-1\n:class: dropdown\nA weight of 768 gives three quarters.\n:::\n\nNext."),
+        nbformat.v4.new_markdown_cell("```{solution} ex-2\nSecret answer text here.\n```"))
+    student, _ = make_student.student_notebook(nb, "t")
+    text = "\n".join(c.source for c in student.cells)
+    assert "768" not in text and "Secret answer" not in text
+    assert "Find w." in text and "Next." in text and "{exercise}" in text
+
+
+def test_an_unclosed_solution_directive_fails():
+    with pytest.raises(make_student.MarkerError, match="never closes"):
+        make_student.student_notebook(notebook(nbformat.v4.new_markdown_cell(
+            ":::{solution} ex-1\nA.\n")), "t")
 
 
 @pytest.mark.parametrize("src, words", [

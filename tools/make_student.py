@@ -9,7 +9,8 @@ For every lab notebook (the full edition, with solutions) it writes a student no
   ``raise NotImplementedError()`` at the marker's indentation, and in a Markdown cell becomes
   ``YOUR ANSWER HERE`` (nbgrader's conventions, so an nbgrader course can import the labs);
 - each region between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is removed;
-- each cell tagged ``solution`` is removed;
+- each cell tagged ``solution`` is removed, and so is every ``{solution}`` directive (the worked
+  answer the book shows in a dropdown under each exercise);
 - every output, execution count and stored widget state is cleared.
 
 The other files a lab needs (fixture XML, labs/index.md) are copied beside them, and the edition is
@@ -92,6 +93,37 @@ def strip_cell(text: str, markdown: bool, where: str) -> CellResult:
     return CellResult(new, hidden, stubs)
 
 
+SOLUTION_DIRECTIVE = re.compile(r"^(\s*)(`{3,}|:{3,})\{solution\}")
+
+
+def drop_solution_directives(text: str, where: str) -> tuple[str, list[str]]:
+    r"""Remove every ``{solution}`` block (backtick or colon fenced) from Markdown.
+
+    >>> drop_solution_directives("Q?\n:::{solution} ex-1\nA.\n:::\nMore.", "t")
+    ('Q?\nMore.', ['A.'])
+    """
+    lines = text.splitlines()
+    kept: list[str] = []
+    removed: list[str] = []
+    i = 0
+    while i < len(lines):
+        match = SOLUTION_DIRECTIVE.match(lines[i])
+        if not match:
+            kept.append(lines[i])
+            i += 1
+            continue
+        fence = match.group(2)
+        closing = re.compile(r"^\s*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+        j = i + 1
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        if j == len(lines):
+            raise MarkerError(f"{where}: a {{solution}} block is opened but its fence never closes")
+        removed += [line for line in lines[i + 1:j] if not line.lstrip().startswith(":class:")]
+        i = j + 1
+    return "\n".join(kept), removed
+
+
 def student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.NotebookNode, int]:
     """Return (student notebook, number of stubs) for one full-edition notebook."""
     student = copy.deepcopy(nb)
@@ -100,7 +132,11 @@ def student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.Not
         if "solution" in cell.get("metadata", {}).get("tags", []):
             removed_text.append(cell.source)
             continue
-        result = strip_cell(cell.source, cell.cell_type == "markdown", f"{name} cell {index}")
+        text = cell.source
+        if cell.cell_type == "markdown":
+            text, answers = drop_solution_directives(text, f"{name} cell {index}")
+            removed_text.extend(answers)
+        result = strip_cell(text, cell.cell_type == "markdown", f"{name} cell {index}")
         removed_text.extend(result.solution_lines)
         stubs += result.stubs
         new = copy.deepcopy(cell)
