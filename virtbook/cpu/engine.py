@@ -712,6 +712,7 @@ class Engine:
                 vm.cdirty = True
                 self.cdirty.append(vm)
             return
+        self.pol.on_unthrottle(v)
         self.pol.on_ready(v)
         if self.strict and vm.multi:
             vm.gang_wait = True

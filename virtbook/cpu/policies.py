@@ -69,6 +69,12 @@ class Policy:
     def on_wake(self, v: VCpu) -> None:
         """``v`` woke from I/O: adjust its priority or virtual time before it is queued."""
 
+    def on_unthrottle(self, v: VCpu) -> None:
+        """The cap or quota that held ``v`` back was lifted: adjust it before it is queued.
+
+        Xen's credit1 unparks a capped vCPU quietly (no BOOST), so the default does nothing.
+        """
+
     def on_run(self, v: VCpu) -> int:
         """``v`` is about to run: return its slice in microseconds."""
         raise NotImplementedError
@@ -289,6 +295,14 @@ class CFSPolicy(Policy):
 
     def on_ready(self, v: VCpu) -> None:
         v.key = v.vruntime
+
+    def on_unthrottle(self, v: VCpu) -> None:
+        """Place ``v`` as a waking task: in the kernel, unthrottle_cfs_rq() enqueues the group
+        entity with ENQUEUE_WAKEUP, so place_entity() limits how far behind min_vruntime a
+        group that sat out its period can be. Without this a throttled group would come back
+        with the vruntime it had before, run its whole quota in one burst at every refill and
+        lock its neighbours out (kernel/sched/fair.c, unthrottle_cfs_rq and place_entity)."""
+        self.on_wake(v)
 
     def _current_vr(self, v: VCpu) -> float:
         return v.vruntime + (self.eng.now - v.run_start) * NICE_0_LOAD / self.eff_weight(v)
