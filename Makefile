@@ -15,7 +15,8 @@ help:
 	@echo "make book      build the HTML book into _build/html (sets everything up first)"
 	@echo "make test      set up, then run every test and print pytest's summary"
 	@echo "make outputs   re-execute every notebook in place (after you change one)"
-	@echo "make student   write the student edition of the labs to _build/student (+ .zip)"
+	@echo "make student   the labs' student edition in _build/student (+ .zip), and the book with"
+	@echo "               every solution hidden in _build/student-book/_build/html"
 	@echo "make lock      re-resolve requirements.txt from requirements.in"
 	@echo "make clean     remove _build;  make distclean also removes .venv"
 
@@ -45,6 +46,9 @@ outputs: setup
 
 student: setup
 	$(BIN)/python tools/make_student.py labs --out _build/student
+	$(BIN)/python tools/make_student.py --book-config _config.student.yml
+	$(BIN)/jupyter-book build . --config _config.student.yml --path-output _build/student-book $(JB_STRICT); \
+	  status=$$?; rm -f _config.student.yml; exit $$status
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

@@ -137,3 +137,29 @@ def test_student_lab_runs_up_to_its_first_stub_and_fails_there(lab, student_edit
                      and any(o.output_type == "error" for o in c.outputs))
     assert failed_at == stub, f"{lab.name} failed at cell {failed_at}, its first stub is {stub}"
     assert all(i <= stub for i in ran)
+
+
+@pytest.mark.book
+def test_student_edition_of_the_book_hides_every_solution(root, built, tmp_path):
+    """`make student` also builds the book with sphinx-exercise's hide_solutions: the exercises
+    stay, every worked solution is gone."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = root / "_config.student.yml"
+    make_student.student_book_config(root / "_config.yml", config)
+    try:
+        jb = Path(sys.executable).with_name("jupyter-book")
+        run = subprocess.run([str(jb), "build", str(root), "--config", str(config),
+                              "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
+                             cwd=root, capture_output=True, text=True, timeout=900)
+    finally:
+        config.unlink(missing_ok=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    page = "chapters/05-sharing-the-cpu.html"
+    full = (built / page).read_text(encoding="utf-8")
+    student = (tmp_path / "_build" / "html" / page).read_text(encoding="utf-8")
+    assert full.count('class="solution') >= 3 and full.count('class="exercise') >= 3
+    assert student.count('class="solution') == 0
+    assert student.count('class="exercise') == full.count('class="exercise')

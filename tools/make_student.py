@@ -2,6 +2,11 @@
 """Write the student edition of the labs: solutions out, stubs in, outputs cleared.
 
     python tools/make_student.py [--out _build/student] [NOTEBOOK_OR_FOLDER ...]   (default: labs)
+    python tools/make_student.py --book-config _build/student-config.yml
+
+The second form writes a copy of _config.yml that builds the student edition of the HTML book:
+the same pages with every exercise's solution hidden (sphinx-exercise's ``hide_solutions``; the
+book uses only the non-gated ``{solution}`` directive, which that option supports).
 
 For every lab notebook (the full edition, with solutions) it writes a student notebook in which
 
@@ -213,11 +218,28 @@ def build(sources: list[Path], out: Path) -> dict[str, int]:
     return counts
 
 
+def student_book_config(config: Path, out: Path) -> None:
+    """Write ``config`` with ``hide_solutions`` switched on, for the student edition of the book."""
+    import yaml
+
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    data["title"] = f"{data.get('title', 'Book')} (student edition)"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=["labs"])
     parser.add_argument("--out", default="_build/student")
+    parser.add_argument("--book-config", type=Path, default=None,
+                        help="write a config for the student edition of the book here, and stop")
     args = parser.parse_args(argv)
+    if args.book_config is not None:
+        student_book_config(Path("_config.yml"), args.book_config)
+        print(f"student-edition book config in {args.book_config}")
+        return 0
     try:
         counts = build(collect(args.paths), Path(args.out))
     except MarkerError as err:
