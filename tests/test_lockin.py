@@ -1,0 +1,249 @@
+"""Chapter 14's models: egress tiers and the cost of leaving, the month with a forgotten fleet, and
+the reading list checked against the book's bibliography."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from virtbook.lockin import (GB_PER_TB, POLICIES, READING_LIST, BillScenario, EgressPricing,
+                             ExitPlan, exit_cost, latex_to_text, load_bibliography, parse_bibtex,
+                             reading_markdown, reading_rows, short_authors, simulate_bill,
+                             transfer_days)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "chapters" / "14-limitations.ipynb"
+AWS = EgressPricing()
+volumes = st.floats(min_value=0.0, max_value=400_000.0)
+
+
+# ---- egress tiers ---------------------------------------------------------------------------
+
+def test_the_free_allowance_costs_nothing_and_the_first_tier_follows():
+    assert AWS.month_cost(0.0) == 0.0
+    assert AWS.month_cost(AWS.free_gb_per_month) == 0.0
+    assert AWS.month_cost(AWS.free_gb_per_month + 10.0) == pytest.approx(10 * 0.09)
+
+
+def test_each_tier_is_priced_at_its_own_rate():
+    free = AWS.free_gb_per_month
+    first, second, third = AWS.tier_gb
+    assert AWS.month_cost(free + first) == pytest.approx(first * 0.09)
+    assert AWS.month_cost(free + first + second) == pytest.approx(first * 0.09 + second * 0.085)
+    everything = free + first + second + third + 1000.0
+    assert AWS.month_cost(everything) == pytest.approx(
+        first * 0.09 + second * 0.085 + third * 0.07 + 1000.0 * 0.05)
+
+
+def test_tiers_count_a_terabyte_as_1024_gb():
+    assert AWS.tier_gb[0] == 10 * GB_PER_TB == 10_240.0
+
+
+@given(a=volumes, b=volumes)
+@settings(max_examples=200, deadline=None)
+def test_more_traffic_never_costs_less_and_never_more_than_the_first_rate(a, b):
+    lo, hi = sorted((a, b))
+    assert AWS.month_cost(lo) <= AWS.month_cost(hi) + 1e-9
+    # the marginal price never rises: the extra gigabytes cost at most the first tier's rate
+    assert AWS.month_cost(hi) - AWS.month_cost(lo) <= (hi - lo) * AWS.price_per_gb[0] + 1e-6
+
+
+def test_a_price_list_must_have_one_price_per_tier_plus_one():
+    with pytest.raises(ValueError, match="price_per_gb must have one price more"):
+        EgressPricing(tier_gb=(100.0,), price_per_gb=(0.1,))
+    with pytest.raises(ValueError, match=r"price_per_gb\[1\] must be a number"):
+        EgressPricing(tier_gb=(100.0,), price_per_gb=(0.1, -0.1))
+    with pytest.raises(ValueError, match="gb must be a number at least 0"):
+        AWS.month_cost(-1.0)
+
+
+# ---- copy time and exit cost ----------------------------------------------------------------
+
+def test_transfer_time_scales_with_data_and_inversely_with_the_link():
+    base = transfer_days(10_000.0, 1.0, 0.8)
+    assert base == pytest.approx(10_000 * 8 / 0.8 / 86400)
+    assert transfer_days(20_000.0, 1.0, 0.8) == pytest.approx(2 * base)
+    assert transfer_days(10_000.0, 10.0, 0.8) == pytest.approx(base / 10)
+    with pytest.raises(ValueError, match="link_gbps must be a number greater than 0"):
+        transfer_days(1.0, 0.0)
+
+
+def test_a_copy_inside_one_month_is_priced_as_one_month():
+    plan = ExitPlan(stored_tb=20.0, link_gbps=10.0)
+    run = exit_cost(plan)
+    assert run.days < 30
+    assert len(run.month_gb) == 1
+    assert run.list_price == pytest.approx(AWS.month_cost(20.0 * GB_PER_TB))
+    assert run.charged == pytest.approx(run.list_price)
+
+
+@given(tb=st.floats(min_value=0.5, max_value=3000.0),
+       gbps=st.floats(min_value=0.1, max_value=40.0),
+       window=st.floats(min_value=0.0, max_value=400.0))
+@settings(max_examples=100, deadline=None)
+def test_months_add_up_and_a_waiver_never_raises_the_bill(tb, gbps, window):
+    run = exit_cost(ExitPlan(stored_tb=tb, link_gbps=gbps, waiver=True, waiver_days=window))
+    assert sum(run.month_gb) == pytest.approx(tb * GB_PER_TB, rel=1e-9)
+    assert all(c <= m + 1e-6 for c, m in zip(run.month_charged_gb, run.month_gb))
+    assert run.charged <= run.list_price + 1e-6
+    if run.days <= window:
+        assert run.charged == 0.0
+
+
+def test_a_slow_link_outlasts_the_free_window_and_pays_for_the_rest():
+    plan = ExitPlan(stored_tb=1000.0, link_gbps=1.0, waiver=True, waiver_days=60.0)
+    run = exit_cost(plan)
+    assert run.days > 60
+    rate = 1000.0 * GB_PER_TB / run.days
+    assert sum(run.month_charged_gb) == pytest.approx(rate * (run.days - 60.0), rel=1e-9)
+    fast = exit_cost(ExitPlan(stored_tb=1000.0, link_gbps=10.0, waiver=True))
+    assert fast.days < 60 and fast.charged == 0.0
+    assert any("waiver" in line for line in run.explain())
+
+
+def test_spreading_a_large_copy_over_months_restarts_the_tiers():
+    slow = exit_cost(ExitPlan(stored_tb=500.0, link_gbps=1.0))
+    fast = exit_cost(ExitPlan(stored_tb=500.0, link_gbps=10.0))
+    assert len(slow.month_gb) > 1 and len(fast.month_gb) == 1
+    assert slow.list_price > fast.list_price
+
+
+def test_exit_plans_check_their_inputs():
+    with pytest.raises(ValueError, match="stored_tb must be a number at least 0"):
+        ExitPlan(stored_tb=-1.0)
+    with pytest.raises(ValueError, match="efficiency must be a number greater than 0"):
+        ExitPlan(stored_tb=1.0, efficiency=0.0)
+    with pytest.raises(ValueError, match="waiver must be True or False"):
+        ExitPlan(stored_tb=1.0, waiver=1)
+
+
+# ---- the month with a forgotten fleet -------------------------------------------------------
+
+def test_the_same_seed_gives_the_same_month_and_another_seed_another():
+    a, b = simulate_bill(seed=3), simulate_bill(seed=3)
+    assert np.array_equal(a.daily_egress_gb, b.daily_egress_gb)
+    assert a.outcomes == b.outcomes
+    assert not np.array_equal(a.daily_egress_gb, simulate_bill(seed=4).daily_egress_gb)
+
+
+def test_the_planned_bill_is_the_instances_plus_the_tiered_egress():
+    s = BillScenario(egress_noise=0.0)
+    run = simulate_bill(s)
+    month_gb = float(sum(run.daily_egress_gb[: s.days]))
+    expected = s.vms * s.price_per_hour * s.month_h + s.pricing.month_cost(month_gb)
+    assert run.planned_month == pytest.approx(expected, rel=1e-9)
+
+
+def test_watching_the_forecast_beats_watching_actuals_beats_waiting_for_the_invoice():
+    run = simulate_bill()
+    stop = {p: run.outcomes[p].stop_h for p in POLICIES}
+    assert stop["forecast"] < stop["actual"] < stop["invoice"]
+    cost = {p: run.outcomes[p].fleet_cost for p in POLICIES}
+    assert cost["forecast"] < cost["actual"] < cost["invoice"]
+    s = run.scenario
+    assert run.outcomes["invoice"].alert_h is None
+    assert stop["invoice"] == pytest.approx(s.month_h + s.invoice_delay_h + s.response_h)
+    assert cost["invoice"] == pytest.approx(
+        (stop["invoice"] - s.forgotten_start_h) * s.forgotten_vms * s.price_per_hour)
+
+
+def test_the_cumulative_curves_agree_with_the_outcomes():
+    run = simulate_bill()
+    s = run.scenario
+    for p in POLICIES:
+        extra = run.cumulative(p)[s.month_h - 1] - run.cumulative(None)[s.month_h - 1]
+        assert run.outcomes[p].month_total == pytest.approx(run.planned_month + extra)
+    with pytest.raises(ValueError, match="policy must be one of"):
+        run.cumulative("hope")
+
+
+def test_without_a_forgotten_fleet_nothing_is_lost():
+    run = simulate_bill(BillScenario(forgotten_vms=0))
+    assert all(o.fleet_cost == 0.0 for o in run.outcomes.values())
+    assert all(o.month_total == pytest.approx(run.planned_month) for o in run.outcomes.values())
+
+
+@given(lag=st.floats(min_value=0.0, max_value=96.0))
+@settings(max_examples=25, deadline=None)
+def test_later_cost_data_never_stops_the_fleet_sooner(lag):
+    quick = simulate_bill(BillScenario(data_lag_h=lag))
+    slow = simulate_bill(BillScenario(data_lag_h=lag + 24.0))
+    for p in ("actual", "forecast"):
+        assert slow.outcomes[p].stop_h >= quick.outcomes[p].stop_h
+
+
+def test_bill_scenarios_check_their_inputs():
+    with pytest.raises(ValueError, match="budget must be a number greater than 0"):
+        BillScenario(budget=0.0)
+    with pytest.raises(ValueError, match="days must be an integer in 1..31"):
+        BillScenario(days=40)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        simulate_bill(seed=-1)
+    with pytest.raises(ValueError, match="forgotten_start_h must be a number"):
+        BillScenario(forgotten_start_h=31 * 24.0)
+
+
+# ---- the reading list -----------------------------------------------------------------------
+
+SAMPLE = r"""
+@article{a1, author = {Popek, Gerald J. and Goldberg, Robert P.}, title = {Formal {R}equirements},
+  journal = {Communications of the ACM}, year = {1974}}
+@misc{m1, author = {{The libvirt project}}, title = "Domain XML", year = 2026}
+@book{b1, author = {Barroso, Luiz Andr{\'e} and Clidaras, Jimmy and H{\"o}lzle, Urs},
+  title = {The Datacenter as a Computer}, publisher = {Morgan \& Claypool}, year = {2013}}
+"""
+
+
+def test_the_parser_reads_braces_quotes_bare_values_and_accents():
+    e = parse_bibtex(SAMPLE)
+    assert set(e) == {"a1", "m1", "b1"}
+    assert e["a1"].text("title") == "Formal Requirements"
+    assert e["m1"].fields["year"] == "2026" and e["m1"].text("title") == "Domain XML"
+    assert short_authors(e["a1"]) == "Popek and Goldberg"
+    assert short_authors(e["m1"]) == "The libvirt project"
+    assert short_authors(e["b1"]) == "Barroso et al."
+    assert latex_to_text(e["b1"].fields["author"]).endswith("Hölzle, Urs")
+    assert e["b1"].text("publisher") == "Morgan & Claypool"
+
+
+def test_the_parser_refuses_a_key_defined_twice():
+    with pytest.raises(ValueError, match="each key once"):
+        parse_bibtex("@misc{k, title={a}}\n@misc{k, title={b}}")
+
+
+def test_a_reading_list_with_a_missing_work_does_not_render():
+    entries = parse_bibtex(SAMPLE)
+    with pytest.raises(ValueError, match=r"missing: \['nosuchkey2099'\]"):
+        reading_rows(entries, (("Part", ("a1", "nosuchkey2099")),))
+    rows = reading_rows(entries, (("Part A", ("a1", "b1")), ("Part B", ("m1",))))
+    table = reading_markdown(rows).splitlines()
+    assert len(table) == 2 + 3
+    assert table[2].startswith("| Part A |") and table[3].startswith("|  |")
+    assert "Morgan & Claypool" in table[3]
+
+
+def test_every_recommended_work_is_in_the_books_bibliography():
+    rows = reading_rows(load_bibliography())
+    assert 15 <= len(rows) <= 25
+    parts = [part for part, _ in READING_LIST]
+    assert len(parts) == 4 and all(keys for _, keys in READING_LIST)
+    assert all(r.title and r.year and r.authors for r in rows)
+
+
+def _chapter_markdown() -> str:
+    nb = json.loads(CHAPTER.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+@pytest.mark.skipif(not CHAPTER.exists(), reason="chapter 14 is not in this checkout")
+def test_the_chapter_annotates_every_work_on_the_reading_list():
+    cited = set()
+    for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", _chapter_markdown()):
+        cited.update(k.strip() for k in group.split(","))
+    missing = [k for _, keys in READING_LIST for k in keys if k not in cited]
+    assert not missing, f"reading-list works the chapter never cites: {missing}"
