@@ -31,3 +31,29 @@ def test_figure_uses_book_style_and_is_not_left_open():
 def test_figure_with_several_axes():
     fig, axes = plots.figure(nrows=1, ncols=2)
     assert len(axes) == 2
+
+
+def test_png_bytes_are_the_same_for_the_same_figure():
+    fig, ax = plots.figure(3, 2)
+    ax.plot([0, 1], [1, 0])
+    assert plots.png_bytes(fig) == plots.png_bytes(fig)
+    assert plots.png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_html_embeds_every_frame_and_checks_its_input():
+    import re
+
+    import pytest
+
+    html = plots.sweep_html([b"one", b"two", b"three"], ["a", "b", "c"], ["A", "B", "C"],
+                            name="t", parameter="level", start=1)
+    assert html.count("data:image/png;base64,") == 3  # the shown frame, and the other two in JS
+    assert 'alt="B"' in html and 'value="1"' in html and 'max="2"' in html
+    assert re.search(r'<label for="vb-sweep-t-range">level: ', html)
+    assert "http" not in html  # nothing is fetched
+    with pytest.raises(ValueError, match="equally long"):
+        plots.sweep_html([b"x"], ["a", "b"], ["A"], name="t", parameter="p")
+    with pytest.raises(ValueError, match="name must be"):
+        plots.sweep_html([b"x"], ["a"], ["A"], name="Bad Name", parameter="p")
+    with pytest.raises(ValueError, match="start must be"):
+        plots.sweep_html([b"x"], ["a"], ["A"], name="t", parameter="p", start=3)

@@ -119,3 +119,74 @@ def glue_figure(name: str, fig: Figure) -> None:
     from myst_nb import glue
 
     glue(name, fig, display=False)
+
+
+def png_bytes(fig: Figure, dpi: int = 72) -> bytes:
+    """The figure as PNG bytes, without the timestamp and software tags that change per run.
+
+    The figure is rendered twice and the second rendering kept: constrained layout settles during
+    the first rendering at a given resolution, so the first PNG of a figure differs slightly from
+    every later one.
+    """
+    import io
+
+    fig.savefig(io.BytesIO(), format="png", dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def sweep_html(frames: "list[bytes]", labels: "list[str]", alts: "list[str]", *, name: str,
+               parameter: str, start: int = 0) -> str:
+    """A kernel-free view of a parameter sweep: a slider over precomputed figure frames.
+
+    The HTML book has no Python kernel, so a live widget cannot run there. This shows the same
+    figure for several values of one parameter, with a slider (a labelled range input, usable
+    from the keyboard) that swaps in the frame and its alt text in the reader's browser. Frames are
+    PNG bytes (see :func:`png_bytes`); everything is inline, so the page loads nothing else.
+
+    >>> html = sweep_html([b"a", b"b"], ["1 pCPU", "2 pCPUs"], ["one", "two"], name="demo",
+    ...                   parameter="pCPUs")
+    >>> 'type="range"' in html and 'alt="one"' in html and "2 pCPUs" in html
+    True
+    """
+    import base64
+    import html as _html
+    import json
+    import re
+
+    n = len(frames)
+    if n == 0 or len(labels) != n or len(alts) != n:
+        raise ValueError(f"frames, labels and alts must be non-empty and equally long, got "
+                         f"{n}, {len(labels)} and {len(alts)}")
+    if not re.fullmatch(r"[a-z0-9-]{1,40}", name):
+        raise ValueError(f"name must be 1..40 characters of a-z, 0-9 and '-', got {name!r}")
+    if not 0 <= start < n:
+        raise ValueError(f"start must be an integer in 0..{n - 1}, got {start!r}")
+    uris = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
+    # The first frame shown is in the <img> already; the script takes it from there rather than
+    # carrying a second copy.
+    others = [u if i != start else "" for i, u in enumerate(uris)]
+    ident = f"vb-sweep-{name}"
+    esc = _html.escape
+    return (
+        f'<figure class="vb-sweep" id="{ident}">\n'
+        f'<img src="{uris[start]}" alt="{esc(alts[start])}" style="max-width:100%;height:auto">\n'
+        f'<figcaption><label for="{ident}-range">{esc(parameter)}: '
+        f'<output id="{ident}-value">{esc(labels[start])}</output></label><br>\n'
+        f'<input type="range" id="{ident}-range" min="0" max="{n - 1}" step="1" value="{start}" '
+        f'aria-valuetext="{esc(labels[start])}" style="width:100%;max-width:28em">\n'
+        f'</figcaption></figure>\n'
+        f"<script>(function () {{\n"
+        f"  var src = {json.dumps(others)}, alt = {json.dumps(alts)}, lab = {json.dumps(labels)};\n"
+        f"  var fig = document.getElementById({json.dumps(ident)});\n"
+        f"  var img = fig.querySelector('img'), out = fig.querySelector('output'),"
+        f" range = fig.querySelector('input');\n"
+        f"  src[{start}] = img.getAttribute('src');\n"
+        f"  range.addEventListener('input', function () {{\n"
+        f"    var i = Number(range.value);\n"
+        f"    img.src = src[i]; img.alt = alt[i]; out.textContent = lab[i];\n"
+        f"    range.setAttribute('aria-valuetext', lab[i]);\n"
+        f"  }});\n"
+        f"}})();</script>\n"
+    )

@@ -90,6 +90,29 @@ def update(values: dict) -> tuple[str, Figure | None]:
         return f"**Not a valid scenario:** {err}", None
 
 
+def vms_sweep(vms: tuple[int, ...] = (1, 2, 4, 8, 16, 32), start: int = 8, *,
+              offer: CloudOffer | None = None, server: OwnedServer | None = None) -> str:
+    """The kernel-free view for the HTML book: the rent-or-buy figure for each fleet size in
+    ``vms``, behind a slider (:func:`virtbook.plots.sweep_html`)."""
+    offer = offer or CloudOffer()
+    server = server or OwnedServer()
+    if not vms or start not in vms:
+        raise ValueError(f"start must be one of vms {vms!r}, got {start!r}")
+    frames, labels, alts = [], [], []
+    for n in vms:
+        frames.append(plots.png_bytes(draw_costs(offer, server, n)))
+        labels.append(f"{n} VMs")
+        u_star = cloudcost.break_even_utilization(offer, server, n)
+        where = ("renting on demand is cheaper at every utilization" if u_star is None
+                 else f"owning is cheaper above {u_star:.0%} utilization")
+        owned = server.servers_for(n)
+        alts.append(f"Monthly cost against utilization for {n} VMs on {owned} owned "
+                    f"server{'s' if owned != 1 else ''}: {where}; a commitment beats on demand above "
+                    f"{cloudcost.commitment_break_even(offer):.0%}.")
+    return plots.sweep_html(frames, labels, alts, name="cloudcost-vms", parameter="VMs",
+                            start=vms.index(start))
+
+
 def rent_vs_buy(offer: CloudOffer | None = None, server: OwnedServer | None = None,
                 vms: int = 8) -> widgets.VBox:
     """Controls for every price and size, and an Output with the summary and figure."""

@@ -162,11 +162,33 @@ def update(servers: int = 2, peak_load: float = 0.45, headroom: float = 0.2, *,
                                           seed=seed), model)
 
 
+def servers_sweep(servers: tuple[int, ...] = (2, 4, 8, 12), start: int = 2, *,
+                  peak_load: float = 0.45, headroom: float = 0.2, seed: int = 0,
+                  model: CostModel = CostModel()) -> str:
+    """The kernel-free view for the HTML book: the consolidation figure for each number of
+    servers in ``servers``, behind a slider (:func:`virtbook.plots.sweep_html`)."""
+    if not servers or start not in servers:
+        raise ValueError(f"start must be one of servers {servers!r}, got {start!r}")
+    frames, labels, alts = [], [], []
+    for n in servers:
+        result = consolidate(n, peak_load, headroom, seed=seed)
+        frames.append(plots.png_bytes(draw_consolidation(result, model)))
+        labels.append(f"{n} servers")
+        alts.append(f"Consolidation of {n} servers peaking at {peak_load:.0%} with {headroom:.0%} "
+                    f"headroom: {result.by_peak.n_hosts} hosts when packed on peaks, "
+                    f"{result.hosts_after} when packed on daily traces; average utilization rises "
+                    f"from {result.mean_utilization_before:.0%} to "
+                    f"{result.mean_utilization_after:.0%}.")
+    return plots.sweep_html(frames, labels, alts, name="consolidation-servers",
+                            parameter="Servers to consolidate", start=servers.index(start))
+
+
 def consolidation_widget(servers: int = 2, peak_load: float = 0.45, headroom: float = 0.2, *,
                          seed: int = 0, model: CostModel = CostModel()):
     """Sliders for servers, peak load, headroom and spare hosts that redraw :func:`update`."""
+    import io
+
     import ipywidgets as widgets
-    from IPython.display import display
 
     style = {"description_width": "initial"}
     w_servers = widgets.IntSlider(value=servers, min=1, max=12, step=1,
@@ -177,16 +199,18 @@ def consolidation_widget(servers: int = 2, peak_load: float = 0.45, headroom: fl
                                  description="headroom", readout_format=".0%", style=style)
     w_spare = widgets.IntSlider(value=0, min=0, max=2, step=1, description="spare hosts",
                                 style=style)
-    out = widgets.Output()
+    # An Image rather than an Output widget: nbclient can hang for minutes waiting on an Output
+    # widget that clears itself while the notebook is executed (jupyter/nbclient#312).
+    image = widgets.Image(format="png")
 
     def redraw(_change=None) -> None:
         fig = update(w_servers.value, w_peak.value, w_head.value, spare_hosts=w_spare.value,
                      seed=seed, model=model)
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        image.value = buf.getvalue()
 
     for w in (w_servers, w_peak, w_head, w_spare):
         w.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([w_servers, w_peak]), widgets.HBox([w_head, w_spare]), out])
+    return widgets.VBox([widgets.HBox([w_servers, w_peak]), widgets.HBox([w_head, w_spare]), image])

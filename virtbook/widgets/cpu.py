@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from virtbook import cpu_plots
+from virtbook import cpu_plots, plots
 from virtbook._validate import check_bool, check_choice, check_int
 from virtbook.cpu import (
     CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SimResult, SpinLock,
@@ -233,6 +233,34 @@ def render(settings: DemoSettings, board: cpu_plots.SchedulerDashboard) -> tuple
     entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
     board.update(result, entitled, title_for(settings, kwargs["duration_ms"]))
     return result, board.png()
+
+
+def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4) -> str:
+    """The kernel-free view for the HTML book: the default scenario's dashboard for each host
+    size in ``pcpus``, behind a slider (:func:`virtbook.plots.sweep_html`).
+
+    Each frame's alt text says what changes: every VM's share and the busiest VM's %RDY.
+    """
+    if not pcpus or any(isinstance(p, bool) or not isinstance(p, int) for p in pcpus):
+        raise ValueError(f"pcpus must be a non-empty tuple of integers, got {pcpus!r}")
+    if start not in pcpus:
+        raise ValueError(f"start must be one of pcpus {pcpus!r}, got {start!r}")
+    frames, labels, alts = [], [], []
+    for p in pcpus:
+        settings = replace(default_settings(), pcpus=check_int("pcpus", p, 1, MAX_PCPUS))
+        host, vms, kwargs = scenario_from_settings(settings)
+        result = simulate(host, vms, **kwargs)
+        entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
+        fig = cpu_plots.dashboard(result, entitled, title=title_for(settings, kwargs["duration_ms"]))
+        frames.append(plots.png_bytes(fig))
+        labels.append(f"{p} pCPUs")
+        busiest = max(result.ready_pct, key=lambda name: result.ready_pct[name])
+        shares = ", ".join(f"{name} {share:.2f}" for name, share in result.cpu_share.items())
+        alts.append(f"Scheduler dashboard for the default scenario on {p} pCPUs. CPU shares in "
+                    f"pCPUs: {shares}. The VM that waits most, {busiest}, is ready but not "
+                    f"running {result.ready_pct[busiest]:.0f} percent of the time.")
+    return plots.sweep_html(frames, labels, alts, name="cpu-pcpus", parameter="Physical CPUs",
+                            start=pcpus.index(start))
 
 
 def scheduler_demo(settings: DemoSettings | None = None):

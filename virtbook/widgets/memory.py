@@ -44,9 +44,10 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from .. import plots
 from .._validate import check_bool, check_choice, check_int, check_real
 from ..memory import TECHNIQUES, VM, Host, Phase, Result, default_scenario, simulate
-from ..memory_plots import Dashboard
+from ..memory_plots import Dashboard, overview_figure
 
 #: Choices of the guest-OS control.
 GUEST_OS = ("mixed", "linux", "windows")
@@ -157,6 +158,31 @@ def summary_html(result: Result) -> str:
     return (f"<b>worst state</b> {s['worst_state']} &middot; <b>lowest free</b> "
             f"{s['min_free_mb']:.0f} MiB &middot; <b>reclaimed at the end (GiB)</b> {parts} "
             f"&middot; <b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}")
+
+
+def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) -> str:
+    """The kernel-free view for the HTML book: the default scenario's dashboard for each host
+    size in ``ram_gib``, behind a slider (:func:`virtbook.plots.sweep_html`).
+
+    Each frame's alt text gives the numbers that change with the host's RAM: the lowest free
+    memory, what each technique reclaimed and the slowest VM.
+    """
+    if not ram_gib or start not in ram_gib:
+        raise ValueError(f"start must be one of ram_gib {ram_gib!r}, got {start!r}")
+    frames, labels, alts = [], [], []
+    for gib in ram_gib:
+        result = run(Controls(ram_gib=gib))
+        frames.append(plots.png_bytes(overview_figure(result)))
+        labels.append(f"{gib} GiB")
+        s = result.summary()
+        slow = max(result.slowdown, key=result.slowdown.get)
+        rec = ", ".join(f"{k} {s['reclaimed_mb'][k] / 1024:.1f} GiB" for k in TECHNIQUES)
+        alts.append(f"Overcommit dashboard for the default six VMs on a {gib} GiB host. Worst "
+                    f"state {s['worst_state']}, lowest free memory {s['min_free_mb']:.0f} MiB; "
+                    f"reclaimed at the end: {rec}; slowest VM {slow}, "
+                    f"{result.slowdown[slow]:.2f} times slower.")
+    return plots.sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
+                            start=ram_gib.index(start))
 
 
 class OvercommitExplorer:
