@@ -25,14 +25,16 @@ Memory and Language 109, 2019, doi:10.1016/j.jml.2019.104047, abstract and secti
 Links for students: :func:`nbgitpuller_link` follows nbgitpuller's documented URL options
 (``repo``, ``branch``, ``urlpath``; the older ``app`` and ``subpath`` are deprecated) and its link
 generator, which opens ``lab/tree/<repository directory>/<path>`` in JupyterLab (nbgitpuller
-documentation, "Options in an nbgitpuller URL", https://nbgitpuller.readthedocs.io/en/latest/topic/
-url-options.html, and ``docs/_static/link_gen/link.js`` in github.com/jupyterhub/nbgitpuller).
+documentation, "Options in an nbgitpuller URL",
+https://nbgitpuller.readthedocs.io/en/latest/topic/url-options.html, and
+``docs/_static/link_gen/link.js`` in github.com/jupyterhub/nbgitpuller).
 :func:`binder_link` uses Binder's ``/v2/gh/<owner>/<repo>/<ref>?urlpath=lab/tree/<path>`` form.
 
 nbgrader: :func:`nbgrader_source` adds the cell metadata nbgrader's ``generate_assignment``
 requires (schema version 3: ``solution``, ``grade``, ``locked``, ``grade_id``, ``points``; see
-nbgrader's "JSON Metadata Format", https://nbgrader.readthedocs.io/en/stable/contributor_guide/
-metadata.html) and removes the worked answers that nbgrader would otherwise pass on to students.
+nbgrader's "JSON Metadata Format",
+https://nbgrader.readthedocs.io/en/stable/contributor_guide/metadata.html) and removes the worked
+answers that nbgrader would otherwise pass on to students.
 
     >>> reading_minutes(4760)
     20
