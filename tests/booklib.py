@@ -56,7 +56,14 @@ def content_pages(root: Path = ROOT) -> list[Path]:
 
 
 def notebooks(root: Path = ROOT) -> list[Path]:
-    return [p for p in content_pages(root) if p.suffix == ".ipynb"]
+    """Every notebook of the book: those under chapters/ and labs/, and any other in the TOC
+    (the instructor guide)."""
+    found = [p for p in content_pages(root) if p.suffix == ".ipynb"]
+    for entry in toc_entries(root):
+        page = resolve_page(entry, root)
+        if page is not None and page.suffix == ".ipynb" and page not in found:
+            found.append(page)
+    return found
 
 
 def load_notebook(path: Path) -> dict:

@@ -98,35 +98,22 @@ def strip_cell(text: str, markdown: bool, where: str) -> CellResult:
     return CellResult(new, hidden, stubs)
 
 
-SOLUTION_DIRECTIVE = re.compile(r"^(\s*)(`{3,}|:{3,})\{solution\}")
-
-
 def drop_solution_directives(text: str, where: str) -> tuple[str, list[str]]:
-    r"""Remove every ``{solution}`` block (backtick or colon fenced) from Markdown.
+    r"""Remove every ``{solution}`` block from Markdown; return (text, the answer lines removed).
+
+    The parsing is :func:`virtbook.teaching.split_solution_directives`, which the nbgrader
+    preparation uses too.
 
     >>> drop_solution_directives("Q?\n:::{solution} ex-1\nA.\n:::\nMore.", "t")
     ('Q?\nMore.', ['A.'])
     """
-    lines = text.splitlines()
-    kept: list[str] = []
-    removed: list[str] = []
-    i = 0
-    while i < len(lines):
-        match = SOLUTION_DIRECTIVE.match(lines[i])
-        if not match:
-            kept.append(lines[i])
-            i += 1
-            continue
-        fence = match.group(2)
-        closing = re.compile(r"^\s*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
-        j = i + 1
-        while j < len(lines) and not closing.match(lines[j]):
-            j += 1
-        if j == len(lines):
-            raise MarkerError(f"{where}: a {{solution}} block is opened but its fence never closes")
-        removed += [line for line in lines[i + 1:j] if not line.lstrip().startswith(":class:")]
-        i = j + 1
-    return "\n".join(kept), removed
+    from virtbook.teaching import split_solution_directives
+
+    try:
+        return split_solution_directives(text)
+    except ValueError as err:
+        raise MarkerError(f"{where}: a {{solution}} block is opened but its fence never closes "
+                          f"({err})") from None
 
 
 def student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.NotebookNode, int]:

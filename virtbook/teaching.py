@@ -714,14 +714,19 @@ def repository(root: Path) -> Repository:
 # nbgrader
 # ---------------------------------------------------------------------------------------------
 
-def drop_solution_directives(markdown: str) -> str:
-    r"""Markdown without its ``{solution}`` blocks (the worked answers under the exercises).
+def split_solution_directives(markdown: str) -> tuple[str, list[str]]:
+    r"""Markdown without its ``{solution}`` blocks, and the answer lines those blocks held.
 
-    >>> drop_solution_directives("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.")
-    'Q?\nNext.'
+    Both fence styles are recognised (``:::{solution}`` and a backtick fence); option lines such
+    as ``:class: dropdown`` are not counted as answer text.
+
+    >>> split_solution_directives("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.")
+    ('Q?\nNext.', ['A.'])
     """
     lines = markdown.splitlines()
-    kept, i = [], 0
+    kept: list[str] = []
+    removed: list[str] = []
+    i = 0
     while i < len(lines):
         match = re.match(r"^\s*(:{3,}|`{3,})\{solution\}", lines[i])
         if not match:
@@ -736,8 +741,18 @@ def drop_solution_directives(markdown: str) -> str:
         if j == len(lines):
             raise ValueError(f"markdown must close every {{solution}} block; the one opened on "
                              f"line {i + 1} never closes")
+        removed += [line for line in lines[i + 1:j] if not line.lstrip().startswith(":class:")]
         i = j + 1
-    return "\n".join(kept)
+    return "\n".join(kept), removed
+
+
+def drop_solution_directives(markdown: str) -> str:
+    r"""Markdown without its ``{solution}`` blocks (the worked answers under the exercises).
+
+    >>> drop_solution_directives("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.")
+    'Q?\nNext.'
+    """
+    return split_solution_directives(markdown)[0]
 
 
 def nbgrader_source(nb: dict, assignment: str, points: int = 2) -> dict:
