@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable as _IterableABC
 from numbers import Integral, Real
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by check_array only, so the scalar checks need no numpy
+    import numpy as np
 
 
 def check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
@@ -180,6 +181,8 @@ def check_array(
     ...
     ValueError: utilization must hold finite numbers at least 0, got -0.1 at index 1
     """
+    import numpy as np
+
     allowed = _real_range(lo, hi, lo_open, hi_open)
     try:
         arr = np.asarray(values, dtype=np.float64)
