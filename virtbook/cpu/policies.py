@@ -47,6 +47,7 @@ PRI_NAMES = {BOOST: "BOOST", UNDER: "UNDER", OVER: "OVER"}
 CREDITS_PER_MSEC = 10
 TICKS_PER_TSLICE = 3
 _BIG = 1 << 44
+#: Load weight of a nice-0 task (kernel/sched/sched.h): vruntime grows by runtime x NICE_0_LOAD / weight.
 NICE_0_LOAD = 1024
 
 
