@@ -53,7 +53,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import check_array, check_int, check_ints, check_real
+from ._validate import check_array, check_choice, check_int, check_ints, check_real
 
 __all__ = [
     "MINUTES_PER_DAY", "ROLES", "FAILURES", "METHODS",
@@ -143,8 +143,7 @@ def diurnal_shape(role: str, hours, phase_hours: float = 0.0) -> np.ndarray:
     >>> diurnal_shape("web", h).round(2).tolist(), diurnal_shape("database", h).round(2).tolist()
     ([0.13, 1.0], [0.9, 0.37])
     """
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+    check_choice("role", role, ROLES)
     h = np.asarray(hours, dtype=float) - float(phase_hours)
     return _web(h) if role == "web" else _db_raw(h) / _DB_MAX
 
@@ -271,8 +270,7 @@ def pack(traces: Sequence[ServerTrace], headroom: float = 0.2, method: str = "tr
     """
     if not traces:
         raise ValueError("traces must hold at least one ServerTrace, got none")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice("method", method, METHODS)
     headroom = check_real("headroom", headroom, 0.0, 1.0, hi_open=True)
     lengths = {t.utilization.size for t in traces}
     if len(lengths) != 1:
@@ -563,8 +561,7 @@ def recover(scheme: ProtectionScheme, failure: str) -> Recovery:
     >>> recover(snap, "logical").rpo_hours, recover(snap, "hardware").survives
     (1.0, False)
     """
-    if failure not in FAILURES:
-        raise ValueError(f"failure must be one of {FAILURES}, got {failure!r}")
+    check_choice("failure", failure, FAILURES)
     survives = scheme.off_host if failure == "hardware" else scheme.point_in_time
     if not survives:
         return Recovery(scheme.name, failure, False, math.inf, math.inf, math.inf)
