@@ -46,10 +46,11 @@ def _real_range(lo: float, hi: float | None, lo_open: bool, hi_open: bool) -> st
     return f"{low} and {'less than' if hi_open else 'at most'} {hi:g}"
 
 
-def _in_range(x: float, lo: float, hi: float | None, lo_open: bool, hi_open: bool) -> bool:
+def _in_range(x, lo: float, hi: float | None, lo_open: bool, hi_open: bool):
+    """Whether ``x`` lies in the range: a bool for a number, a bool array for an array."""
     above = x > lo if lo_open else x >= lo
-    below = hi is None or (x < hi if hi_open else x <= hi)
-    return above and below
+    below = True if hi is None else (x < hi if hi_open else x <= hi)
+    return above & below
 
 
 def check_real(
@@ -190,9 +191,7 @@ def check_array(
         raise ValueError(f"{name} must hold finite numbers {allowed}, got {values!r}") from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D sequence of numbers, got {arr.ndim}-D")
-    good = np.isfinite(arr) & (arr > lo if lo_open else arr >= lo)
-    if hi is not None:
-        good &= arr < hi if hi_open else arr <= hi
+    good = np.isfinite(arr) & _in_range(arr, lo, hi, lo_open, hi_open)
     if not good.all():
         where = np.argwhere(~good)[0]
         index = int(where[0]) if arr.ndim == 1 else tuple(int(i) for i in where)
