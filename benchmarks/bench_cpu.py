@@ -12,66 +12,51 @@ process's CPU time (time.process_time), which is less disturbed by other jobs on
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+from _timing import Summary, budget_line, count, header, time_calls  # noqa: E402
 
 from virtbook.cpu import default_scenario, simulate  # noqa: E402
 
+#: simulate()'s share of the widget's 100 ms budget per control change.
+BUDGET_MS = 40.0
 
-def measure(runs: int, **overrides) -> tuple[np.ndarray, np.ndarray]:
+
+def measure(runs: int, **overrides) -> tuple[list[float], list[float]]:
     """Wall and CPU seconds of ``runs`` calls of simulate() on the default scenario."""
     host, vms, kwargs = default_scenario()
     kwargs.update(overrides)
-    simulate(host, vms, **kwargs)  # warm-up: imports, first allocations
-    wall, cpu = [], []
-    for _ in range(runs):
-        w0, c0 = time.perf_counter(), time.process_time()
-        simulate(host, vms, **kwargs)
-        cpu.append(time.process_time() - c0)
-        wall.append(time.perf_counter() - w0)
-    return np.array(wall), np.array(cpu)
+    return time_calls(lambda: simulate(host, vms, **kwargs), runs)
 
 
-def row(label: str, wall: np.ndarray, cpu: np.ndarray) -> str:
-    ms = 1000.0
-    return (
-        f"{label:<22} wall median {np.median(wall) * ms:6.1f} ms"
-        f"  p95 {np.percentile(wall, 95) * ms:6.1f} ms"
-        f"   cpu median {np.median(cpu) * ms:6.1f} ms  p95 {np.percentile(cpu, 95) * ms:6.1f} ms"
-    )
+def rows(label: str, wall: list[float], cpu: list[float]) -> list[str]:
+    return [f"{label:<16} wall {Summary.of(wall).line()}",
+            f"{'':<16} cpu  {Summary.of(cpu).line()}"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed runs per configuration")
+    parser.add_argument("--runs", type=count(1), default=50, help="timed runs per configuration")
     parser.add_argument("--all", action="store_true", help="also time every scheduler and mode")
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
     host, vms, kwargs = default_scenario()
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    print("\n".join(header()))
     print(
         f"default scenario: {host.pcpus} pCPUs, {len(vms)} VMs, "
         f"{sum(vm.vcpus for vm in vms)} vCPUs, {kwargs['duration_ms']} ms simulated, "
         f"scheduler={kwargs['scheduler']}, coschedule={kwargs['coschedule']}, runs={args.runs}"
     )
     wall, cpu = measure(args.runs)
-    print(row("default", wall, cpu))
+    print("\n".join(rows("default", wall, cpu)))
     if args.all:
         for scheduler in ("rr", "credit", "cfs"):
             for mode in ("none", "relaxed", "strict"):
-                w, c = measure(args.runs, scheduler=scheduler, coschedule=mode)
-                print(row(f"{scheduler}/{mode}", w, c))
-    budget = 40.0
-    verdict = "within" if statistics.median(wall) * 1000 <= budget else "OVER"
-    print(f"median wall time is {verdict} the {budget:.0f} ms budget for simulate()")
+                print("\n".join(rows(f"{scheduler}/{mode}",
+                                     *measure(args.runs, scheduler=scheduler, coschedule=mode))))
+    print(budget_line("simulate() (wall clock)", Summary.of(wall), BUDGET_MS))
     return 0
 
 

@@ -2,7 +2,8 @@
 
 The overcommit widget must re-simulate and redraw within 100 ms (median); the simulation's share
 of that budget is about 30 ms. This script runs the default scenario ``--runs`` times after a
-warm-up and prints the median, the 95th percentile and the fastest run, in milliseconds.
+warm-up and prints the median, the 95th percentile, the fastest and the slowest run of wall-clock
+and CPU time, in milliseconds.
 
 Usage (from the repository root)::
 
@@ -12,15 +13,17 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import Summary, budget_line, count, header, time_calls  # noqa: E402
+
 from virtbook.memory import default_scenario, simulate  # noqa: E402
+
+#: The simulation's share of the widget's 100 ms budget per control change.
+BUDGET_MS = 30.0
 
 
 def measure(runs: int = 50, warmup: int = 3) -> tuple[list[float], list[float]]:
@@ -30,45 +33,22 @@ def measure(runs: int = 50, warmup: int = 3) -> tuple[list[float], list[float]]:
     also counts the time other processes hold the cores.
     """
     host, vms, kwargs = default_scenario()
-    for _ in range(warmup):
-        simulate(host, vms, **kwargs)
-    wall, cpu = [], []
-    for _ in range(runs):
-        c0, t0 = time.process_time(), time.perf_counter()
-        simulate(host, vms, **kwargs)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return wall, cpu
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) by linear interpolation between order statistics."""
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return time_calls(lambda: simulate(host, vms, **kwargs), runs, warmup)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed runs (default 50)")
+    parser.add_argument("--runs", type=count(1), default=50, help="timed runs (default 50)")
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error(f"--runs must be an integer of 1 or more, got {args.runs}")
     wall, cpu = measure(args.runs)
     host, vms, kwargs = default_scenario()
     steps = int(round(kwargs["duration_s"] / kwargs["dt_s"]))
+    print("\n".join(header()))
     print(f"simulate(default_scenario): {len(vms)} VMs, {host.ram_mb} MB host, {steps} steps of "
           f"{kwargs['dt_s']:g} s, {args.runs} runs")
     for label, times in (("wall", wall), ("cpu ", cpu)):
-        med = statistics.median(times) * 1000
-        p95 = percentile(times, 95) * 1000
-        print(f"{label}: median {med:.1f} ms   p95 {p95:.1f} ms   min {min(times) * 1000:.1f} ms")
-    if hasattr(os, "getloadavg"):
-        print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    med = statistics.median(wall) * 1000
-    print(f"budget 30 ms (wall-clock median): {'met' if med <= 30 else 'exceeded'}")
+        print(f"{label}: {Summary.of(times).line()}")
+    print(budget_line("simulate() (wall clock)", Summary.of(wall), BUDGET_MS))
     return 0
 
 

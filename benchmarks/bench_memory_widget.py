@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import matplotlib
@@ -35,9 +32,14 @@ matplotlib.use("Agg")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import Stopwatch, Summary, budget_line, count, header  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 from virtbook.widgets.memory import Controls, OvercommitExplorer  # noqa: E402
+
+#: The widget's budget per control change (median, simulate + redraw).
+BUDGET_MS = 100.0
 
 #: Values each control can take in the widget (its slider steps, options or check states).
 CHOICES = {
@@ -72,15 +74,6 @@ def control_walk(runs: int, seed: int = 0, reset_every: int = 5) -> list[Control
     return walk
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) by linear interpolation between order statistics."""
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
 def measure(runs: int = 60, seed: int = 0) -> dict[str, list[float]]:
     """Wall and CPU seconds per update, with the simulation/drawing split and the redraw kind."""
     explorer = OvercommitExplorer()
@@ -89,10 +82,10 @@ def measure(runs: int = 60, seed: int = 0) -> dict[str, list[float]]:
     wall, cpu, sim, draw, full = [], [], [], [], []
     for c in control_walk(runs, seed):
         before = explorer.dashboard.full_draws
-        c0, t0 = time.process_time(), time.perf_counter()
-        explorer.apply(c)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+        with Stopwatch() as sw:
+            explorer.apply(c)
+        wall.append(sw.wall_s)
+        cpu.append(sw.cpu_s)
         sim.append(explorer.last_timing[0])
         draw.append(explorer.last_timing[1])
         full.append(float(explorer.dashboard.full_draws > before))
@@ -101,30 +94,24 @@ def measure(runs: int = 60, seed: int = 0) -> dict[str, list[float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=60, help="timed control changes (default 60)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the control walk (default 0)")
+    parser.add_argument("--runs", type=count(1), default=60,
+                        help="timed control changes (default 60)")
+    parser.add_argument("--seed", type=count(0), default=0,
+                        help="seed of the control walk (default 0)")
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error(f"--runs must be an integer of 1 or more, got {args.runs}")
-    if args.seed < 0:
-        parser.error(f"--seed must be an integer of 0 or more, got {args.seed}")
     m = measure(args.runs, args.seed)
     n_full = int(sum(m["full"]))
+    print("\n".join(header()))
     print(f"overcommit explorer update (scenario + simulate + redraw + PNG), {args.runs} control "
           f"changes, walk seed {args.seed}; {n_full} full redraws, {args.runs - n_full} blitted")
     for label in ("wall", "cpu", "simulate", "draw"):
-        xs = m[label]
-        print(f"{label:>8}: median {statistics.median(xs) * 1000:6.1f} ms   p95 "
-              f"{percentile(xs, 95) * 1000:6.1f} ms   max {max(xs) * 1000:6.1f} ms")
+        print(f"{label:>8}: {Summary.of(m[label]).line()}")
     blit = [w for w, f in zip(m["wall"], m["full"]) if not f]
     fullw = [w for w, f in zip(m["wall"], m["full"]) if f]
     for label, xs in (("blitted", blit), ("full", fullw)):
         if xs:
-            print(f"{label:>8}: median {statistics.median(xs) * 1000:6.1f} ms wall over {len(xs)} updates")
-    if hasattr(os, "getloadavg"):
-        print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    med = statistics.median(m["wall"]) * 1000
-    print(f"budget 100 ms (wall-clock median): {'met' if med <= 100 else 'exceeded'}")
+            print(f"{label:>8}: {Summary.of(xs).line()} wall")
+    print(budget_line("an update (wall clock)", Summary.of(m["wall"]), BUDGET_MS))
     return 0
 
 

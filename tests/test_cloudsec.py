@@ -201,7 +201,7 @@ def test_policy_from_json_text_and_single_statement_object():
     ({"Version": "2013-01-01", "Statement": [allow()]}, "Version must be one of"),
     ({"Statement": []}, "Statement must be an object or a non-empty list"),
     ({"Statement": [{"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]},
-     "Effect must be 'Allow' or 'Deny'"),
+     "Effect must be one of 'Allow', 'Deny', got 'Permit'"),
     ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "Statement must contain Action"),
     ({"Statement": [{"Effect": "Allow", "Action": "getobject", "Resource": "*"}]},
      "Action must be"),

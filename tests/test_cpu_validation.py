@@ -23,7 +23,7 @@ CASES = [
     (lambda: VM("a", quota_us=999), "quota_us must be -1 (unlimited) or an integer in "
                                     "1000..17592186044415, got 999"),
     (lambda: VM("a", quota_us=17592186044416), "quota_us must be -1 (unlimited)"),
-    (lambda: VM("", vcpus=1), "name must be a non-empty string"),
+    (lambda: VM("", vcpus=1), "name must be a non-empty printable string without spaces"),
     (lambda: VM("a", workload="cpu"), "workload must be one of"),
     (lambda: IOBound(run_ms=0), "run_ms must be a number at least 0.001"),
     (lambda: IOBound(block_ms=-1), "block_ms must be a number at least 0.001"),

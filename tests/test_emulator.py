@@ -305,7 +305,7 @@ def test_running_off_the_end_of_the_program_is_a_guest_fault(engine):
 
 @pytest.mark.parametrize("engine", [Interpreter, BlockTranslator])
 def test_bad_arguments_are_rejected(engine):
-    with pytest.raises(ValueError, match="max_instructions must be an integer >= 1"):
+    with pytest.raises(ValueError, match="max_instructions must be an integer in 1 or more"):
         engine(SUM).run(sum_state(1), max_instructions=0)
     with pytest.raises(ValueError, match="program must be a Program"):
         engine("HALT")
@@ -342,7 +342,7 @@ def test_trace_reports_each_instruction_and_its_effect():
     assert lines[-1].endswith("halted")
     assert any("mem[1]=3" in line for line in lines)
     assert "pc->4" in lines[6]   # the first BNEZ jumps back to the loop
-    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+    with pytest.raises(ValueError, match="steps must be an integer in 1 or more"):
         next(Interpreter(SUM).trace(sum_state(1), steps=0))
 
 

@@ -164,17 +164,18 @@ def test_random_access_over_a_large_array_is_slower_than_sequential():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(sizes_bytes=()), "sizes_bytes must hold at least one size"),
+    (dict(sizes_bytes=()), r"sizes_bytes must hold at least 1 integer in 1024\.\.4294967296, got none"),
     (dict(sizes_bytes=(64 * KiB, 32 * KiB)), "sizes_bytes must be strictly increasing"),
     (dict(sizes_bytes=(16 * KiB, 16 * KiB)), "sizes_bytes must be strictly increasing"),
-    (dict(sizes_bytes=(1000 + 4,)), r"sizes_bytes must hold integers in 1024\.\.4294967296"),
-    (dict(sizes_bytes=(512,)), r"sizes_bytes must hold integers in 1024\.\."),
-    (dict(sizes_bytes=(8 * 2**30,)), r"sizes_bytes must hold integers in 1024\.\."),
+    (dict(sizes_bytes=(1000 + 4,)), r"sizes_bytes\[0\] must be an integer in 1024\.\.4294967296"),
+    (dict(sizes_bytes=(1024 + 4,)), r"sizes_bytes\[0\] must be a multiple of 8 bytes"),
+    (dict(sizes_bytes=(512,)), r"sizes_bytes\[0\] must be an integer in 1024\.\."),
+    (dict(sizes_bytes=(8 * 2**30,)), r"sizes_bytes\[0\] must be an integer in 1024\.\."),
     (dict(accesses=100), r"accesses must be an integer in 1024\.\.67108864, got 100"),
     (dict(accesses=2.5e6), "accesses must be an integer"),
     (dict(repeats=0), r"repeats must be an integer in 1\.\.100, got 0"),
     (dict(repeats=True), "repeats must be an integer"),
-    (dict(seed=-1), "seed must be a non-negative integer, got -1"),
+    (dict(seed=-1), "seed must be an integer in 0 or more, got -1"),
 ])
 def test_measurement_rejects_bad_input(kwargs, message):
     args = dict(sizes_bytes=SMALL, accesses=1024, repeats=1) | kwargs

@@ -61,7 +61,7 @@ def _raises(fn, pattern: str) -> None:
         (lambda: thresholds(1024, "linux"), r"policy must be one of"),
         (lambda: next_state(7, 100, Thresholds(4, 3, 2, 1)), r"state must be an integer in 0\.\.3, got 7"),
         (lambda: idle_tax_targets([1, 2], [1], [1, 1], [0, 0], 0.5, 1), r"must have the same length"),
-        (lambda: idle_tax_targets([10], [1], [0], [0], 0.5, 1), r"shares must be a number greater than 0"),
+        (lambda: idle_tax_targets([10], [1], [0], [0], 0.5, 1), r"shares must hold finite numbers greater than 0, got 0\.0 at index 0"),
         (lambda: idle_tax_targets([10], [1], [1], [0], 1.5, 1), r"tau must be a number at least 0 and at most 0\.99"),
         (lambda: idle_tax_targets([10], [1], [1], [0], 0.5, -1), r"reclaim must be a number at least 0"),
     ],

@@ -244,9 +244,9 @@ def test_host_size_warnings_compare_with_the_host():
     assert rules(hw, host_cpus=16, host_memory_mib=3072) == {"memory-exceeds-host": "warning"}
     assert rules(hw, host_cpus=1, host_memory_mib=8192) == {"vcpus-exceed-host": "warning"}
     for bad in (0, -1, 1.5):
-        with pytest.raises(ValueError, match="host_cpus must be an integer >= 1"):
+        with pytest.raises(ValueError, match="host_cpus must be an integer in 1 or more"):
             vc.validate(hw, host_cpus=bad)
-    with pytest.raises(ValueError, match="host_memory_mib must be a number > 0"):
+    with pytest.raises(ValueError, match="host_memory_mib must be a number greater than 0"):
         vc.validate(hw, host_memory_mib=0)
 
 
@@ -357,7 +357,7 @@ def test_widget_editor_holds_the_xml_and_checks_its_arguments():
     from virtbook.widgets import vmconfig as w
     box = w.vm_editor(WEB01, diagram=False)
     assert box.children[0].value == WEB01 and box.children[0].continuous_update is False
-    with pytest.raises(ValueError, match="rows must be an integer >= 3"):
+    with pytest.raises(ValueError, match="rows must be an integer in 3 or more"):
         w.vm_editor(WEB01, rows=1)
 
 

@@ -62,7 +62,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from virtbook._validate import check_int, check_name, check_real
+from virtbook._validate import check_choice, check_int, check_name, check_real
 
 __all__ = [
     "SERVICE_MODELS",
@@ -127,12 +127,8 @@ def responsibility(area: str, model: str) -> str:
     >>> responsibility("Physical hosts", "FaaS")
     'provider'
     """
-    if area not in RESPONSIBILITY:
-        raise ValueError(f"area must be one of {', '.join(map(repr, RESPONSIBILITY_AREAS))}, "
-                         f"got {area!r}")
-    if model not in SERVICE_MODELS:
-        raise ValueError(f"model must be one of {', '.join(map(repr, SERVICE_MODELS))}, "
-                         f"got {model!r}")
+    check_choice("area", area, RESPONSIBILITY_AREAS)
+    check_choice("model", model, SERVICE_MODELS)
     return RESPONSIBILITY[area][model]
 
 
@@ -194,8 +190,7 @@ class Statement:
     principals: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.effect not in ("Allow", "Deny"):
-            raise ValueError(f"Effect must be 'Allow' or 'Deny', got {self.effect!r}")
+        check_choice("Effect", self.effect, ("Allow", "Deny"))
         _as_tuple("Action", list(self.actions))
         _as_tuple("Resource", list(self.resources))
         for a in self.actions:
@@ -203,9 +198,7 @@ class Statement:
                 raise ValueError("Action must be '*' or 'service:action' (letters, digits, * "
                                  f"and ?), got {a!r}")
         for op, keys in self.condition.items():
-            if op not in CONDITION_OPERATORS:
-                raise ValueError(f"Condition operator must be one of "
-                                 f"{', '.join(CONDITION_OPERATORS)}, got {op!r}")
+            check_choice("Condition operator", op, CONDITION_OPERATORS)
             if not isinstance(keys, Mapping) or not keys:
                 raise ValueError(f"Condition {op} must map keys to values, got {keys!r}")
 
@@ -263,8 +256,7 @@ class Policy:
         if not isinstance(doc, Mapping):
             raise ValueError(f"policy must be a JSON object, got {doc!r}")
         version = doc.get("Version", "2012-10-17")
-        if version not in _VERSIONS:
-            raise ValueError(f"Version must be one of {', '.join(_VERSIONS)}, got {version!r}")
+        check_choice("Version", version, _VERSIONS)
         stmts = doc.get("Statement")
         if isinstance(stmts, Mapping):
             stmts = [stmts]

@@ -53,6 +53,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ._validate import check_array, check_choice, check_int, check_ints, check_real
+
 __all__ = [
     "MINUTES_PER_DAY", "ROLES", "FAILURES", "METHODS",
     "ServerTrace", "Placement", "ConsolidationResult", "CostModel", "AnnualCost",
@@ -79,27 +81,8 @@ _EPS = 1e-9
 # Validation: every error names the parameter and its allowed range.
 # --------------------------------------------------------------------------------------------
 
-def _check_int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in {lo}..{hi}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value, lo: float, hi: float, *, lo_open: bool = False,
-                 hi_open: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    ok = math.isfinite(x) and (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
-    if isinstance(value, bool) or not ok:
-        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-        raise ValueError(f"{name} must be a number in {left}{lo:g}, {hi:g}{right}, got {value!r}")
-    return x
-
-
 def _check_step(step_minutes) -> int:
-    step = _check_int("step_minutes", step_minutes, 1, 60)
+    step = check_int("step_minutes", step_minutes, 1, 60)
     if MINUTES_PER_DAY % step:
         raise ValueError(f"step_minutes must be an integer in 1..60 that divides 1440, got {step}")
     return step
@@ -160,8 +143,7 @@ def diurnal_shape(role: str, hours, phase_hours: float = 0.0) -> np.ndarray:
     >>> diurnal_shape("web", h).round(2).tolist(), diurnal_shape("database", h).round(2).tolist()
     ([0.13, 1.0], [0.9, 0.37])
     """
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+    check_choice("role", role, ROLES)
     h = np.asarray(hours, dtype=float) - float(phase_hours)
     return _web(h) if role == "web" else _db_raw(h) / _DB_MAX
 
@@ -211,11 +193,11 @@ def small_business_traces(servers: int = 2, peak_load: float = 0.45, *, step_min
     >>> round(small_business_traces(2, 0.3)[0].peak, 6)
     0.3
     """
-    servers = _check_int("servers", servers, 1, 64)
-    peak_load = _check_float("peak_load", peak_load, 0.0, 1.0, lo_open=True)
+    servers = check_int("servers", servers, 1, 64)
+    peak_load = check_real("peak_load", peak_load, 0.0, 1.0, lo_open=True)
     step = _check_step(step_minutes)
-    noise = _check_float("noise", noise, 0.0, 0.5)
-    seed = _check_int("seed", seed, 0, 2**32 - 1)
+    noise = check_real("noise", noise, 0.0, 0.5)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
     rng = np.random.default_rng(seed)
     hours = np.arange(MINUTES_PER_DAY // step) * step / 60.0
     traces = []
@@ -288,9 +270,8 @@ def pack(traces: Sequence[ServerTrace], headroom: float = 0.2, method: str = "tr
     """
     if not traces:
         raise ValueError("traces must hold at least one ServerTrace, got none")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    headroom = _check_float("headroom", headroom, 0.0, 1.0, hi_open=True)
+    check_choice("method", method, METHODS)
+    headroom = check_real("headroom", headroom, 0.0, 1.0, hi_open=True)
     lengths = {t.utilization.size for t in traces}
     if len(lengths) != 1:
         raise ValueError(f"traces must all have the same number of samples, got {sorted(lengths)}")
@@ -382,7 +363,7 @@ def consolidate(servers: int = 2, peak_load: float = 0.45, headroom: float = 0.2
     >>> r.by_trace.n_hosts <= r.by_peak.n_hosts <= r.servers
     True
     """
-    spare_hosts = _check_int("spare_hosts", spare_hosts, 0, 16)
+    spare_hosts = check_int("spare_hosts", spare_hosts, 0, 16)
     traces = tuple(small_business_traces(servers, peak_load, step_minutes=step_minutes,
                                          noise=noise, seed=seed))
     return ConsolidationResult(traces, float(headroom), pack(traces, headroom, "peak"),
@@ -397,9 +378,7 @@ def host_sweep(server_counts: Sequence[int], peak_load: float = 0.45, headroom: 
     ``n`` servers are the first ``n`` of the same seeded fleet, so the curves describe one business
     growing, not unrelated random fleets.
     """
-    counts = [_check_int("server_counts[i]", n, 1, 64) for n in server_counts]
-    if not counts:
-        raise ValueError("server_counts must hold at least one count in 1..64, got none")
+    counts = check_ints("server_counts", server_counts, 1, 64)
     fleet = small_business_traces(max(counts), peak_load, seed=seed)
     by_peak = [pack(fleet[:n], headroom, "peak").n_hosts for n in counts]
     by_trace = [pack(fleet[:n], headroom, "trace").n_hosts for n in counts]
@@ -437,13 +416,13 @@ class CostModel:
     licence_per_host_year: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_float("server_price", self.server_price, 0.0, 1e7)
-        _check_float("host_price", self.host_price, 0.0, 1e7)
-        _check_float("lifetime_years", self.lifetime_years, 0.0, 50.0, lo_open=True)
-        _check_float("peak_watts", self.peak_watts, 0.0, 1e5, lo_open=True)
-        _check_float("idle_fraction", self.idle_fraction, 0.0, 1.0)
-        _check_float("price_per_kwh", self.price_per_kwh, 0.0, 10.0)
-        _check_float("licence_per_host_year", self.licence_per_host_year, 0.0, 1e6)
+        check_real("server_price", self.server_price, 0.0, 1e7)
+        check_real("host_price", self.host_price, 0.0, 1e7)
+        check_real("lifetime_years", self.lifetime_years, 0.0, 50.0, lo_open=True)
+        check_real("peak_watts", self.peak_watts, 0.0, 1e5, lo_open=True)
+        check_real("idle_fraction", self.idle_fraction, 0.0, 1.0)
+        check_real("price_per_kwh", self.price_per_kwh, 0.0, 10.0)
+        check_real("licence_per_host_year", self.licence_per_host_year, 0.0, 1e6)
 
 
 @dataclass(frozen=True)
@@ -469,9 +448,7 @@ def power_watts(utilization, model: CostModel = CostModel()) -> np.ndarray:
     >>> power_watts([0.0, 0.5, 1.0]).tolist()
     [150.0, 225.0, 300.0]
     """
-    u = np.asarray(utilization, dtype=float)
-    if u.size and (not np.all(np.isfinite(u)) or u.min() < 0):
-        raise ValueError("utilization must hold finite numbers >= 0")
+    u = check_array("utilization", utilization, 0.0)
     idle = model.idle_fraction * model.peak_watts
     return idle + (model.peak_watts - idle) * np.minimum(u, 1.0)
 
@@ -529,8 +506,8 @@ class ProtectionScheme:
     point_in_time: bool
 
     def __post_init__(self) -> None:
-        _check_float("interval_hours", self.interval_hours, 0.0, 24.0 * 366)
-        _check_float("restore_hours", self.restore_hours, 0.0, 24.0 * 366)
+        check_real("interval_hours", self.interval_hours, 0.0, 24.0 * 366)
+        check_real("restore_hours", self.restore_hours, 0.0, 24.0 * 366)
 
 
 @dataclass(frozen=True)
@@ -561,10 +538,10 @@ def default_schemes(disk_gb: float = 200.0, restore_mb_per_s: float = 100.0,
     >>> [(s.name, round(s.restore_hours, 2)) for s in default_schemes()]
     [('nightly backup', 0.65), ('hourly snapshot', 0.08), ('replication', 0.08)]
     """
-    disk_gb = _check_float("disk_gb", disk_gb, 0.0, 1e6, lo_open=True)
-    rate = _check_float("restore_mb_per_s", restore_mb_per_s, 0.0, 1e6, lo_open=True)
-    boot_h = _check_float("boot_minutes", boot_minutes, 0.0, 24.0 * 60) / 60.0
-    lag_h = _check_float("replication_minutes", replication_minutes, 0.0, 24.0 * 60) / 60.0
+    disk_gb = check_real("disk_gb", disk_gb, 0.0, 1e6, lo_open=True)
+    rate = check_real("restore_mb_per_s", restore_mb_per_s, 0.0, 1e6, lo_open=True)
+    boot_h = check_real("boot_minutes", boot_minutes, 0.0, 24.0 * 60) / 60.0
+    lag_h = check_real("replication_minutes", replication_minutes, 0.0, 24.0 * 60) / 60.0
     copy_h = disk_gb * 1024.0 / rate / 3600.0
     return [
         ProtectionScheme("nightly backup", 24.0, copy_h + boot_h, off_host=True,
@@ -584,8 +561,7 @@ def recover(scheme: ProtectionScheme, failure: str) -> Recovery:
     >>> recover(snap, "logical").rpo_hours, recover(snap, "hardware").survives
     (1.0, False)
     """
-    if failure not in FAILURES:
-        raise ValueError(f"failure must be one of {FAILURES}, got {failure!r}")
+    check_choice("failure", failure, FAILURES)
     survives = scheme.off_host if failure == "hardware" else scheme.point_in_time
     if not survives:
         return Recovery(scheme.name, failure, False, math.inf, math.inf, math.inf)

@@ -36,15 +36,17 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
 from virtbook import plots
-from virtbook._validate import check_real
+from virtbook._validate import check_bool, check_choice, check_int, check_real
 from virtbook.cpu import CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SimResult
 from virtbook.cpu import SpinLock
+from virtbook.cpu.model import SCHEDULERS
 
 #: The per-vCPU %RDY above which practitioners usually start to worry (see chapter 5, "CPU ready
 #: and overcommitment", for where the figure comes from and how firm it is).
 RDY_RULE_OF_THUMB_PCT = 10.0
+#: The colour of that threshold line: the palette's vermillion (Okabe-Ito #D55E00).
+RULE_COLOUR = plots.PALETTE[5]
 
-_SCHEDULER_NAMES = ("rr", "credit", "cfs")
 #: The latency panel's fixed range; a wake-up later than this is drawn at the edge.
 LATENCY_AXIS_MAX_MS = 10_000.0
 _EPS = 1e-12
@@ -77,9 +79,7 @@ def demand(vm: VM) -> float:
 
 def _scheduler_kind(scheduler) -> str:
     if isinstance(scheduler, str):
-        if scheduler not in _SCHEDULER_NAMES:
-            raise ValueError(f"scheduler must be one of 'rr', 'credit', 'cfs', got {scheduler!r}")
-        return scheduler
+        return check_choice("scheduler", scheduler, SCHEDULERS)
     if isinstance(scheduler, Credit):
         return "credit"
     if isinstance(scheduler, CFS):
@@ -167,8 +167,7 @@ def timeline_rectangles(
     ``[s, e] x [p - height/2, p + height/2]``: what ``Axes.broken_barh`` draws, built directly
     so the dashboard can draw all of a VM's boxes as one path and update it in place.
     """
-    if vm not in result.vm_names:
-        raise ValueError(f"vm must be one of {', '.join(result.vm_names)}, got {vm!r}")
+    check_choice("vm", vm, result.vm_names)
     arr = result.timeline_array()
     return _boxes(arr, result.vm_names.index(vm), _check_window(window_ms), height)
 
@@ -267,8 +266,7 @@ class SchedulerDashboard:
             raise ValueError(f"vm_names must be a non-empty sequence of names, got {vm_names!r}")
         if len(set(names)) != len(names):
             raise ValueError(f"vm_names must be unique, got {names!r}")
-        if not isinstance(blit, bool):
-            raise ValueError(f"blit must be True or False, got {blit!r}")
+        check_bool("blit", blit)
         self.vm_names = names
         self.window_ms = _check_window(window_ms)
         check_real("width", width, 2.0, 30.0)
@@ -315,11 +313,11 @@ class SchedulerDashboard:
                                     linewidth=0.5, label="%RDY")
         self._cstp = self.ax_rdy.bar(x, np.zeros(n), 0.7, color="#555555", hatch="//",
                                      edgecolor="#333333", linewidth=0.5, label="%CSTP")
-        self.ax_rdy.axhline(RDY_RULE_OF_THUMB_PCT, color="#D55E00", linestyle="--", linewidth=1.2)
+        self.ax_rdy.axhline(RDY_RULE_OF_THUMB_PCT, color=RULE_COLOUR, linestyle="--", linewidth=1.2)
         self._rule = self.ax_rdy.annotate(
             f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb", (0.0, RDY_RULE_OF_THUMB_PCT),
             xycoords=("axes fraction", "data"), xytext=(2, 2), textcoords="offset points",
-            ha="left", va="bottom", fontsize=8, color="#D55E00")
+            ha="left", va="bottom", fontsize=8, color=RULE_COLOUR)
         self.ax_rdy.set_xticks(x, names, rotation=30, ha="right")
         self.ax_rdy.set_ylabel("% of time, mean per vCPU")
         self.ax_rdy.set_title("%RDY (plain) + %CSTP (hatched)")
@@ -465,8 +463,7 @@ class SchedulerDashboard:
         """Render (see :meth:`render`) and return PNG bytes, lightly compressed by default."""
         from PIL import Image
 
-        if not isinstance(compress_level, int) or not 0 <= compress_level <= 9:
-            raise ValueError(f"compress_level must be an integer in 0..9, got {compress_level!r}")
+        compress_level = check_int("compress_level", compress_level, 0, 9)
         self.render()
         w, h = self._canvas.get_width_height()
         image = Image.frombuffer("RGBA", (w, h), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -523,7 +520,7 @@ def plot_ready_vs_ratio(
     for i, (name, y) in enumerate(series.items()):
         ax.plot(r, y, color=plots.color(i), marker=plots.marker(i), linestyle=plots.linestyle(i),
                 label=name)
-    ax.axhline(RDY_RULE_OF_THUMB_PCT, color="#D55E00", linestyle=(0, (1, 2)), linewidth=1.4,
+    ax.axhline(RDY_RULE_OF_THUMB_PCT, color=RULE_COLOUR, linestyle=(0, (1, 2)), linewidth=1.4,
                label=f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb")
     ax.set_xlabel("vCPUs per pCPU")
     ax.set_ylabel("% of time ready, not running")

@@ -61,6 +61,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ._validate import check_choice, check_int, check_ints
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
@@ -129,11 +131,8 @@ def level(name: str) -> Level:
     >>> level("L3 cache").latency_ns
     10.27
     """
-    for lv in PUBLISHED_LEVELS:
-        if lv.name == name:
-            return lv
-    names = ", ".join(repr(lv.name) for lv in PUBLISHED_LEVELS)
-    raise ValueError(f"name must be one of {names}, got {name!r}")
+    by_name = {lv.name: lv for lv in PUBLISHED_LEVELS}
+    return by_name[check_choice("name", name, by_name)]
 
 
 def latency_ratio(slower: str, faster: str) -> float:
@@ -200,26 +199,16 @@ def format_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not is_int or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
-
-
 def _check_sizes(sizes_bytes: Iterable[int]) -> tuple[int, ...]:
-    sizes = tuple(sizes_bytes)
-    if not sizes:
-        raise ValueError("sizes_bytes must hold at least one size, got an empty sequence")
-    low, high = SIZE_RANGE
-    for s in sizes:
-        if (isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not low <= s <= high
-                or s % ELEMENT_BYTES):
-            raise ValueError(f"sizes_bytes must hold integers in {low}..{high} that are multiples "
-                             f"of {ELEMENT_BYTES}, got {s!r}")
+    """The working-set sizes: integers in ``SIZE_RANGE``, whole elements, strictly increasing."""
+    sizes = check_ints("sizes_bytes", sizes_bytes, *SIZE_RANGE)
+    for i, s in enumerate(sizes):
+        if s % ELEMENT_BYTES:
+            raise ValueError(f"sizes_bytes[{i}] must be a multiple of {ELEMENT_BYTES} bytes "
+                             f"(whole elements), got {s}")
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
         raise ValueError(f"sizes_bytes must be strictly increasing, got {sizes}")
-    return tuple(int(s) for s in sizes)
+    return sizes
 
 
 def gather_indices(n_elements: int, accesses: int, pattern: str,
@@ -241,13 +230,11 @@ def gather_indices(n_elements: int, accesses: int, pattern: str,
     >>> sorted(gather_indices(8, 8, "random", np.random.default_rng(1)).tolist())
     [0, 1, 2, 3, 4, 5, 6, 7]
     """
-    n = _check_int("n_elements", n_elements, 1, SIZE_RANGE[1] // ELEMENT_BYTES)
-    k = _check_int("accesses", accesses, 1, ACCESSES_RANGE[1])
-    if pattern == "sequential":
-        first = _check_int("start", start, 0, n - 1)
+    n = check_int("n_elements", n_elements, 1, SIZE_RANGE[1] // ELEMENT_BYTES)
+    k = check_int("accesses", accesses, 1, ACCESSES_RANGE[1])
+    if check_choice("pattern", pattern, PATTERNS) == "sequential":
+        first = check_int("start", start, 0, n - 1)
         return (np.arange(k, dtype=np.int64) + first) % n
-    if pattern != "random":
-        raise ValueError(f"pattern must be one of {PATTERNS}, got {pattern!r}")
     if rng is None:
         raise ValueError("rng must be a numpy.random.Generator for the random pattern, got None")
     m = min(n, k)
@@ -296,11 +283,10 @@ def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses
     orders; the timings are measurements and vary between runs.
     """
     sizes = _check_sizes(sizes_bytes)
-    k = _check_int("accesses", accesses, *ACCESSES_RANGE)
-    reps = _check_int("repeats", repeats, *REPEATS_RANGE)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
+    k = check_int("accesses", accesses, *ACCESSES_RANGE)
+    reps = check_int("repeats", repeats, *REPEATS_RANGE)
+    seed = check_int("seed", seed, 0)
+    rng = np.random.default_rng(seed)
     out = np.empty(k, dtype=np.int64)
     samples = {size: {p: [] for p in PATTERNS} for size in sizes}
     runs_done = dict.fromkeys(sizes, 0)

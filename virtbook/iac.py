@@ -56,6 +56,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Literal, Mapping, Protocol, Sequence
 
 from virtbook._validate import check_bool, check_int
+from virtbook.vmconfig import MEMORY_UNITS
 
 #: Every VM this tool owns has a name that starts with this prefix ...
 NAME_PREFIX = "iac-"
@@ -396,9 +397,9 @@ def domain_xml(spec: VMSpec) -> str:
     )
 
 
-_UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024,
-             "m": 1024, "mib": 1024, "mb": 1000 ** 2 / 1024, "g": 1024 ** 2, "gib": 1024 ** 2,
-             "gb": 1000 ** 3 / 1024}
+#: libvirt's memory units (:data:`virtbook.vmconfig.MEMORY_UNITS`) in KiB, keyed in lower case
+#: because a definition read back is matched without regard to case.
+_UNIT_KIB = {unit.lower(): size / 1024 for unit, size in MEMORY_UNITS.items()}
 
 
 def _kib(element: ET.Element) -> float:

@@ -60,6 +60,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ._validate import check_array, check_bool, check_int, check_real
+
 __all__ = [
     "ATA_READ_SEQUENCE",
     "ExitCosts",
@@ -96,19 +98,6 @@ ATA_READ_SEQUENCE: tuple[tuple[str, int, str], ...] = (
 )
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return value
-
-
-def _check_number(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
-            or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in {low:g}..{high:g}, got {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class ExitCosts:
     """What one VM exit costs, in CPU cycles, and the clock that turns cycles into time.
@@ -131,9 +120,9 @@ class ExitCosts:
     cpu_ghz: float = 2.93
 
     def __post_init__(self) -> None:
-        _check_int("exit_cycles", self.exit_cycles, 1, 10_000_000)
-        _check_int("handling_cycles", self.handling_cycles, 0, 10_000_000)
-        _check_number("cpu_ghz", self.cpu_ghz, 0.1, 10.0)
+        check_int("exit_cycles", self.exit_cycles, 1, 10_000_000)
+        check_int("handling_cycles", self.handling_cycles, 0, 10_000_000)
+        check_real("cpu_ghz", self.cpu_ghz, 0.1, 10.0)
 
     @property
     def cycles_per_exit(self) -> int:
@@ -158,8 +147,8 @@ class EmulatedDevice:
     interrupt_exits: int = 1
 
     def __post_init__(self) -> None:
-        _check_int("register_accesses", self.register_accesses, 1, 10_000)
-        _check_int("interrupt_exits", self.interrupt_exits, 0, 100)
+        check_int("register_accesses", self.register_accesses, 1, 10_000)
+        check_int("interrupt_exits", self.interrupt_exits, 0, 100)
 
     @property
     def exits_per_op(self) -> int:
@@ -196,11 +185,11 @@ class VirtioQueue:
     interrupt_exits: int = 1
 
     def __post_init__(self) -> None:
-        _check_int("batch_size", self.batch_size, 1, MAX_QUEUE_SIZE)
-        _check_number("notify_suppressed", self.notify_suppressed, 0.0, 1.0)
-        _check_number("interrupt_suppressed", self.interrupt_suppressed, 0.0, 1.0)
-        _check_int("notify_exits", self.notify_exits, 0, 100)
-        _check_int("interrupt_exits", self.interrupt_exits, 0, 100)
+        check_int("batch_size", self.batch_size, 1, MAX_QUEUE_SIZE)
+        check_real("notify_suppressed", self.notify_suppressed, 0.0, 1.0)
+        check_real("interrupt_suppressed", self.interrupt_suppressed, 0.0, 1.0)
+        check_int("notify_exits", self.notify_exits, 0, 100)
+        check_int("interrupt_exits", self.interrupt_exits, 0, 100)
 
     def batches(self, n_ops: int) -> int:
         """Batches needed for ``n_ops`` requests (the last one may be partial)."""
@@ -246,14 +235,14 @@ class IOResult:
 def run_emulated(n_ops: int, device: EmulatedDevice = EmulatedDevice(),
                  costs: ExitCosts = ExitCosts()) -> IOResult:
     """Exits and time for ``n_ops`` operations on an emulated device (no batching is possible)."""
-    _check_int("n_ops", n_ops, 1, 10**9)
+    check_int("n_ops", n_ops, 1, 10**9)
     return IOResult("emulated", n_ops, n_ops * device.exits_per_op, costs)
 
 
 def run_virtio(n_ops: int, queue: VirtioQueue = VirtioQueue(),
                costs: ExitCosts = ExitCosts()) -> IOResult:
     """Exits and time for ``n_ops`` requests through a virtqueue, batched and with suppression."""
-    _check_int("n_ops", n_ops, 1, 10**9)
+    check_int("n_ops", n_ops, 1, 10**9)
     exits = (queue.notifications(n_ops) * queue.notify_exits
              + queue.interrupts(n_ops) * queue.interrupt_exits)
     return IOResult("virtio", n_ops, exits, costs)
@@ -286,7 +275,7 @@ def trace_emulated(n_ops: int, device: EmulatedDevice = EmulatedDevice()) -> lis
 
     Uses the ATA register names when ``register_accesses`` matches :data:`ATA_READ_SEQUENCE`.
     """
-    _check_int("n_ops", n_ops, 1, 1000)
+    check_int("n_ops", n_ops, 1, 1000)
     lines, exit_no = [], 0
     for op in range(1, n_ops + 1):
         for i in range(device.register_accesses):
@@ -306,7 +295,7 @@ def trace_emulated(n_ops: int, device: EmulatedDevice = EmulatedDevice()) -> lis
 
 def trace_virtio(n_ops: int, queue: VirtioQueue = VirtioQueue()) -> list[str]:
     """A line per event for ``n_ops`` virtio requests; lines ending in 'VM exit' are exits."""
-    _check_int("n_ops", n_ops, 1, 1000)
+    check_int("n_ops", n_ops, 1, 1000)
     lines, exit_no = [], 0
     for b in range(queue.batches(n_ops)):
         first = b * queue.batch_size + 1
@@ -351,9 +340,8 @@ class NestedExit:
     vmcs_shadowing: bool = False
 
     def __post_init__(self) -> None:
-        _check_int("vmx_instructions", self.vmx_instructions, 0, 10_000)
-        if not isinstance(self.vmcs_shadowing, bool):
-            raise ValueError(f"vmcs_shadowing must be True or False, got {self.vmcs_shadowing!r}")
+        check_int("vmx_instructions", self.vmx_instructions, 0, 10_000)
+        check_bool("vmcs_shadowing", self.vmcs_shadowing)
 
     @property
     def l0_exits_per_l2_exit(self) -> int:
@@ -362,7 +350,7 @@ class NestedExit:
 
     def cycles(self, l2_exits: int, costs: ExitCosts = ExitCosts()) -> int:
         """Cycles L0 spends on ``l2_exits`` exits of L2 (handling cost counted per L0 exit)."""
-        _check_int("l2_exits", l2_exits, 0, 10**12)
+        check_int("l2_exits", l2_exits, 0, 10**12)
         return l2_exits * self.l0_exits_per_l2_exit * costs.cycles_per_exit
 
 
@@ -405,9 +393,8 @@ def relative_performance(benchmark: Benchmark) -> tuple[float, ...]:
     >>> relative_performance(XEN_SOSP2003_FIGURE3[1])[1] < 1.0
     True
     """
+    check_array("scores", benchmark.scores, 0.0, lo_open=True)
     native = benchmark.scores[0]
-    if native <= 0 or any(s <= 0 for s in benchmark.scores):
-        raise ValueError(f"scores must all be numbers > 0, got {benchmark.scores!r}")
     if benchmark.higher_is_better:
         return tuple(s / native for s in benchmark.scores)
     return tuple(native / s for s in benchmark.scores)

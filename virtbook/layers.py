@@ -45,6 +45,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ._validate import check_choice, check_int, check_real
+
 #: OCI whiteout prefix and opaque marker (image-spec layer.md, "Whiteouts").
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_WHITEOUT = ".wh..wh..opq"
@@ -68,12 +70,6 @@ def _check_path(path: str, name: str = "path") -> str:
     return path
 
 
-def _check_size(size: int, name: str = "size") -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 0 <= size <= _MAX_SIZE:
-        raise ValueError(f"{name} must be an integer number of bytes in 0..{_MAX_SIZE}, got {size!r}")
-    return int(size)
-
-
 def _under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory + "/")
 
@@ -88,7 +84,7 @@ class File:
 
     def __post_init__(self) -> None:
         _check_path(self.path)
-        _check_size(self.size)
+        check_int("size", self.size, 0, _MAX_SIZE)
         if not isinstance(self.content, str) or not self.content:
             raise ValueError(f"content must be a non-empty digest string, got {self.content!r}")
 
@@ -128,7 +124,8 @@ class Layer:
     def of(cls, sizes: Mapping[str, int], whiteouts: Iterable[str] = (),
            opaque_dirs: Iterable[str] = (), created_by: str = "", salt: str = "") -> "Layer":
         """Build a layer from {path: size}; content digests derive from (salt, path, size)."""
-        files = tuple(File(p, _check_size(s), content_digest(salt, p, s)) for p, s in sizes.items())
+        files = tuple(File(p, check_int("size", s, 0, _MAX_SIZE), content_digest(salt, p, s))
+                      for p, s in sizes.items())
         return cls(files, tuple(whiteouts), tuple(opaque_dirs), created_by)
 
     @property
@@ -182,9 +179,7 @@ class Image:
             raise ValueError(f"name must be a non-empty image reference like 'app:1', got {self.name!r}")
         if not self.layers or not all(isinstance(layer, Layer) for layer in self.layers):
             raise ValueError("layers must be a non-empty sequence of Layer objects, base first")
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, "
-                             f"got {self.architecture!r}")
+        check_choice("architecture", self.architecture, ARCHITECTURES)
 
     def rootfs(self) -> dict[str, File]:
         """The union view: layers applied bottom to top; the upper-most version of a path wins."""
@@ -336,7 +331,7 @@ class Container:
     def write(self, path: str, size: int) -> None:
         """Replace the contents of ``path`` with ``size`` new bytes (creating it if absent)."""
         _check_path(path)
-        _check_size(size)
+        check_int("size", size, 0, _MAX_SIZE)
         if path not in self.upper and self._lower_file(path) is not None:
             self._copy_up(path)
         elif path not in self.upper:
@@ -381,13 +376,11 @@ def synthetic_layer(rng: np.random.Generator, prefix: str, n_files: int, total_b
                     created_by: str = "", sigma: float = 1.5) -> Layer:
     """A layer of ``n_files`` files under ``prefix`` whose sizes are log-normal and sum to about
     ``total_bytes`` (file sizes in real trees are heavy-tailed: many small, a few large)."""
-    if not isinstance(n_files, (int, np.integer)) or isinstance(n_files, bool) or not 1 <= n_files <= 100_000:
-        raise ValueError(f"n_files must be an integer in 1..100000, got {n_files!r}")
-    total_bytes = _check_size(total_bytes, "total_bytes")
+    n_files = check_int("n_files", n_files, 1, 100_000)
+    total_bytes = check_int("total_bytes", total_bytes, 0, _MAX_SIZE)
     if total_bytes < n_files:
         raise ValueError(f"total_bytes must be at least n_files ({n_files}), got {total_bytes}")
-    if not 0 < sigma <= 4:
-        raise ValueError(f"sigma must be in (0, 4], got {sigma!r}")
+    check_real("sigma", sigma, 0.0, 4.0, lo_open=True)
     raw = rng.lognormal(mean=0.0, sigma=sigma, size=n_files)
     sizes = np.maximum(1, np.floor(raw / raw.sum() * total_bytes)).astype(np.int64)
     names = {f"{prefix}/f{i:05d}": int(s) for i, s in enumerate(sizes)}
@@ -413,13 +406,10 @@ def make_family(seed: int = 7, n_apps: int = 4, base_mb: float = 80.0, runtime_m
     Sizes are illustrative (a distribution base of tens of MB, a language runtime, small
     application layers); only their ratios matter for the comparison.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(n_apps, bool) or not isinstance(n_apps, (int, np.integer)) or not 1 <= n_apps <= 50:
-        raise ValueError(f"n_apps must be an integer in 1..50, got {n_apps!r}")
-    for label, value in (("base_mb", base_mb), ("runtime_mb", runtime_mb)):
-        if not 0.01 <= value <= 100_000:
-            raise ValueError(f"{label} must be in 0.01..100000 MB, got {value!r}")
+    seed = check_int("seed", seed, 0)
+    n_apps = check_int("n_apps", n_apps, 1, 50)
+    check_real("base_mb", base_mb, 0.01, 100_000)
+    check_real("runtime_mb", runtime_mb, 0.01, 100_000)
     lo, hi = app_mb
     if not 0.01 <= lo <= hi <= 100_000:
         raise ValueError(f"app_mb must be (low, high) with 0.01 <= low <= high <= 100000, got {app_mb!r}")
@@ -463,10 +453,9 @@ def fleet_cost(images: Sequence[Image], n: int, delta_bytes: int = 0,
     """
     if not images or not all(isinstance(i, Image) for i in images):
         raise ValueError("images must be a non-empty sequence of Image objects")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 1_000_000:
-        raise ValueError(f"n must be an integer in 0..1000000, got {n!r}")
-    delta_bytes = _check_size(delta_bytes, "delta_bytes")
-    vm_extra_bytes = _check_size(vm_extra_bytes, "vm_extra_bytes")
+    n = check_int("n", n, 0, 1_000_000)
+    delta_bytes = check_int("delta_bytes", delta_bytes, 0, _MAX_SIZE)
+    vm_extra_bytes = check_int("vm_extra_bytes", vm_extra_bytes, 0, _MAX_SIZE)
     counts = [n // len(images) + (1 if i < n % len(images) else 0) for i in range(len(images))]
     used = [img for img, k in zip(images, counts) if k]
     distinct_layers = {layer.digest: layer.size for img in used for layer in img.layers}
@@ -482,8 +471,7 @@ def fleet_cost(images: Sequence[Image], n: int, delta_bytes: int = 0,
 def storage_curve(images: Sequence[Image], n_max: int, delta_bytes: int = 0,
                   vm_extra_bytes: int = 0) -> dict[str, np.ndarray]:
     """Storage for 1..n_max instances as arrays: keys 'n', 'containers', 'vm_full', 'vm_linked'."""
-    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 1 <= n_max <= 10_000:
-        raise ValueError(f"n_max must be an integer in 1..10000, got {n_max!r}")
+    n_max = check_int("n_max", n_max, 1, 10_000)
     costs = [fleet_cost(images, n, delta_bytes, vm_extra_bytes) for n in range(1, n_max + 1)]
     return {"n": np.arange(1, n_max + 1),
             "containers": np.array([c.containers for c in costs], dtype=float),

@@ -48,7 +48,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from . import plots
-from ._validate import check_int, check_real
+from ._validate import check_bool, check_int, check_ints, check_real
 from .memory import PAGES_PER_MB, STATE_NAMES, Result
 
 #: Layers of the host's RAM, bottom to top, and their legend labels.
@@ -125,8 +125,7 @@ def vm_parts(result: Result, step: int = -1) -> dict[str, np.ndarray]:
     """
     r = _check_result(result)
     n = len(r.t_s)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not -n <= step < n:
-        raise ValueError(f"step must be an integer in {-n}..{n - 1}, got {step!r}")
+    step = check_int("step", step, -n, n - 1)
     out = {p: np.zeros(len(r.names)) for p in VM_PARTS}
     for i, vm in enumerate(r.vms):
         tl = r.timeline[vm.name]
@@ -233,8 +232,7 @@ class Dashboard:
         width = check_real("width", width, 2.0, 30.0)
         height = check_real("height", height, 2.0, 30.0)
         dpi = check_int("dpi", dpi, 30, 600)
-        if not isinstance(blit, bool):
-            raise ValueError(f"blit must be True or False, got {blit!r}")
+        check_bool("blit", blit)
         with plots.book_style():
             fig = plt.figure(figsize=(width, height), dpi=dpi, layout="constrained")
             axd = fig.subplot_mosaic([["host", "host"], ["vms", "slow"]],
@@ -514,9 +512,7 @@ def plot_sharing_savings(ax, n_vms: Sequence[int], series: Mapping[str, Sequence
     ``series`` maps a label to one value per entry of ``n_vms``. Each line gets the book's
     colour, marker and dash for its position, so the lines differ without colour.
     """
-    ns = [check_int("n_vms", n, 1, 10**6) for n in n_vms]
-    if not ns:
-        raise ValueError("n_vms must be a non-empty sequence of integers in 1..1000000, got []")
+    ns = list(check_ints("n_vms", n_vms, 1, 10**6))
     lines = []
     for i, (label, ys) in enumerate(series.items()):
         ys = [float(y) for y in ys]

@@ -66,7 +66,7 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_real
+from ._validate import check_choice, check_int, check_name, check_real
 
 MAX_CPU_M = 1_000_000  # 1000 cores, in millicores
 MAX_MEMORY_MIB = 16 * 1024 * 1024  # 16 TiB
@@ -74,16 +74,9 @@ MAX_REPLICAS = 10_000
 MAX_DURATION_S = 100_000
 MAX_NODES = 1000
 MAX_NODE_SCORE = 100  # framework.MaxNodeScore
-
-
-def _check_name(param: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value) \
-            or len(value) > 63:
-        raise ValueError(
-            f"{param} must be a non-empty string of at most 63 characters without spaces, "
-            f"got {value!r}"
-        )
-    return value
+#: Names are checked as RFC 1123 DNS labels are in length: at most 63 characters (Kubernetes
+#: design proposal "identifiers.md", DNS_LABEL); no spaces.
+MAX_NAME_LEN = 63
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +100,7 @@ class Node:
     memory_mib: int = 8192
 
     def __post_init__(self) -> None:
-        _check_name("name", self.name)
+        check_name("name", self.name, MAX_NAME_LEN, spaces=False)
         object.__setattr__(self, "cpu_m", check_int("cpu_m", self.cpu_m, 1, MAX_CPU_M))
         object.__setattr__(
             self, "memory_mib", check_int("memory_mib", self.memory_mib, 1, MAX_MEMORY_MIB)
@@ -129,7 +122,7 @@ class Deployment:
     memory_mib: int = 512
 
     def __post_init__(self) -> None:
-        _check_name("name", self.name)
+        check_name("name", self.name, MAX_NAME_LEN, spaces=False)
         object.__setattr__(self, "replicas", check_int("replicas", self.replicas, 0, MAX_REPLICAS))
         object.__setattr__(self, "cpu_m", check_int("cpu_m", self.cpu_m, 1, MAX_CPU_M))
         object.__setattr__(
@@ -138,28 +131,26 @@ class Deployment:
 
 
 @dataclass(frozen=True)
-class NodeFailure:
-    """Node ``node`` stops at ``at_s``: its containers stop and its kubelet renews no lease."""
+class _NodeEvent:
+    """Something that happens to node ``node`` at ``at_s`` (the fields both node events share)."""
 
     node: str
     at_s: int
 
     def __post_init__(self) -> None:
-        _check_name("node", self.node)
+        check_name("node", self.node, MAX_NAME_LEN, spaces=False)
         object.__setattr__(self, "at_s", check_int("at_s", self.at_s, 0, MAX_DURATION_S))
 
 
 @dataclass(frozen=True)
-class NodeRecovery:
+class NodeFailure(_NodeEvent):
+    """Node ``node`` stops at ``at_s``: its containers stop and its kubelet renews no lease."""
+
+
+@dataclass(frozen=True)
+class NodeRecovery(_NodeEvent):
     """Node ``node`` comes back at ``at_s``: its kubelet renews the lease and restarts the pods
     still bound to it; pods the control plane evicted in the meantime are removed."""
-
-    node: str
-    at_s: int
-
-    def __post_init__(self) -> None:
-        _check_name("node", self.node)
-        object.__setattr__(self, "at_s", check_int("at_s", self.at_s, 0, MAX_DURATION_S))
 
 
 @dataclass(frozen=True)
@@ -171,7 +162,7 @@ class Scale:
     at_s: int
 
     def __post_init__(self) -> None:
-        _check_name("deployment", self.deployment)
+        check_name("deployment", self.deployment, MAX_NAME_LEN, spaces=False)
         object.__setattr__(self, "replicas", check_int("replicas", self.replicas, 0, MAX_REPLICAS))
         object.__setattr__(self, "at_s", check_int("at_s", self.at_s, 0, MAX_DURATION_S))
 
@@ -293,8 +284,8 @@ def failure_schedule(node_names: Sequence[str], duration_s: int, *, failures: in
     names = list(node_names)
     if not names:
         raise ValueError("node_names must contain at least 1 name, got 0")
-    for n in names:
-        _check_name("node_names[...]", n)
+    for i, n in enumerate(names):
+        check_name(f"node_names[{i}]", n, MAX_NAME_LEN, spaces=False)
     dur = check_int("duration_s", duration_s, 2, MAX_DURATION_S)
     k = check_int("failures", failures, 0, len(names))
     lo = check_int("min_down_s", min_down_s, 1, MAX_DURATION_S)
@@ -382,8 +373,7 @@ class ClusterResult:
 
     def outage_s(self, deployment: str) -> int:
         """Seconds during which ``deployment`` had fewer pods serving than desired."""
-        if deployment not in self.desired:
-            raise ValueError(f"deployment must be one of {sorted(self.desired)}, got {deployment!r}")
+        check_choice("deployment", deployment, sorted(self.desired))
         return int(np.sum(self.running[deployment] < self.desired[deployment]))
 
     def healed_at(self, after_s: int) -> int | None:
@@ -662,13 +652,9 @@ def simulate_cluster(nodes: Sequence[Node], deployments: Sequence[Deployment],
     ev_list = list(events)
     for i, ev in enumerate(ev_list):
         if isinstance(ev, (NodeFailure, NodeRecovery)):
-            if ev.node not in node_names:
-                raise ValueError(f"events[{i}].node must be one of {sorted(node_names)}, "
-                                 f"got {ev.node!r}")
+            check_choice(f"events[{i}].node", ev.node, sorted(node_names))
         elif isinstance(ev, Scale):
-            if ev.deployment not in dep_names:
-                raise ValueError(f"events[{i}].deployment must be one of {sorted(dep_names)}, "
-                                 f"got {ev.deployment!r}")
+            check_choice(f"events[{i}].deployment", ev.deployment, sorted(dep_names))
         else:
             raise ValueError(f"events[{i}] must be a NodeFailure, NodeRecovery or Scale, "
                              f"got {ev!r}")

@@ -60,7 +60,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from virtbook._validate import check_int, check_name, check_real
+from virtbook._validate import check_array, check_bool, check_int, check_name, check_real
 
 __all__ = [
     "SECONDS_PER_MONTH",
@@ -148,8 +148,7 @@ class Platform:
         check_real("init_ms_min", self.init_ms_min, 0.0, 60_000.0, lo_open=True)
         check_real("init_ms_max", self.init_ms_max, self.init_ms_min, 60_000.0)
         check_int("concurrency_limit", self.concurrency_limit, 1, 1_000_000)
-        if not isinstance(self.bill_init, bool):
-            raise ValueError(f"bill_init must be True or False, got {self.bill_init!r}")
+        check_bool("bill_init", self.bill_init)
 
 
 @dataclass(frozen=True)
@@ -373,9 +372,7 @@ def diurnal_arrivals(mean_rate_per_s: float, horizon_s: float, amplitude: float 
 # --- the simulator ---------------------------------------------------------------------------
 
 def _check_arrivals(arrivals: Sequence[float]) -> np.ndarray:
-    a = np.asarray(arrivals, dtype=float)
-    if a.ndim != 1 or (a.size and (not np.all(np.isfinite(a)) or a[0] < 0)):
-        raise ValueError("arrivals must be a 1-D sequence of finite times of at least 0 seconds")
+    a = check_array("arrivals", arrivals, 0.0, ndim=1)
     if a.size > 1 and np.any(np.diff(a) < 0):
         raise ValueError("arrivals must be sorted in increasing order")
     return a

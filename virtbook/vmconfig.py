@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ._validate import check_int, check_real
+
 __all__ = [
     "PciAddress", "Address", "Disk", "Nic", "Input", "Graphics", "Video", "Controller",
     "OtherDevice", "VirtualHardware", "Change", "Finding", "DomainSource", "MEMORY_UNITS",
@@ -646,10 +648,10 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
     ``host_cpus`` and ``host_memory_mib``, when given, must be positive.
     """
     _need_hw(hw, "hw")
-    if host_cpus is not None and (not isinstance(host_cpus, int) or host_cpus < 1):
-        raise ValueError(f"host_cpus must be an integer >= 1, got {host_cpus!r}")
-    if host_memory_mib is not None and not host_memory_mib > 0:
-        raise ValueError(f"host_memory_mib must be a number > 0, got {host_memory_mib!r}")
+    if host_cpus is not None:
+        check_int("host_cpus", host_cpus, 1)
+    if host_memory_mib is not None:
+        check_real("host_memory_mib", host_memory_mib, 0.0, lo_open=True)
     found: list[Finding] = []
     by_addr: dict[PciAddress, list[str]] = defaultdict(list)
     for addr, dev in hw.pci_devices:

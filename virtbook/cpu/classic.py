@@ -41,7 +41,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .._validate import check_choice, check_int, check_real
+from .._validate import check_choice, check_int, check_ints, check_real
 
 POLICIES = ("FIFO", "SJF", "STCF", "RR")
 PROPORTIONAL_POLICIES = ("stride", "lottery")
@@ -282,11 +282,7 @@ def proportional(
     check_choice("policy", policy, PROPORTIONAL_POLICIES)
     n_steps = check_int("steps", steps, 1, 100_000_000)
     seed_v = check_int("seed", seed, 0)
-    if isinstance(tickets, (int, np.integer)):
-        raise ValueError("tickets must be a sequence of integers, got a single number")
-    t = tuple(check_int(f"tickets[{i}]", x, 1, STRIDE_CONSTANT) for i, x in enumerate(tickets))
-    if not t:
-        raise ValueError("tickets must contain at least 1 entry, got 0")
+    t = check_ints("tickets", tickets, 1, STRIDE_CONSTANT)
     if policy == "lottery":
         rng = np.random.default_rng(seed_v)
         cum = np.cumsum(t)

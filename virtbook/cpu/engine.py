@@ -37,12 +37,12 @@ from ._core import (
     CSTP, INF, PH_CS, PH_SPIN, PH_WORK, RDY, RUN, WAIT, WL_CPU, WL_IDLE, WL_IO, WL_SPIN,
     Sampler, VCpu, VMState,
 )
-from .._validate import check_choice, check_int, check_real
+from .._validate import check_bool, check_choice, check_int, check_real
 from .model import (
-    CFS, COSCHEDULE_MODES, SCHEDULERS, Credit, CPUBound, Host, Idle, IOBound, RoundRobin,
-    SchedulerConfig, SpinLock, VM,
+    CFS, CGROUP2_DEFAULT_WEIGHT, COSCHEDULE_MODES, SCHEDULERS, Credit, CPUBound, Host, Idle,
+    IOBound, RoundRobin, SchedulerConfig, SpinLock, VM,
 )
-from .policies import make_policy
+from .policies import NICE_0_LOAD, make_policy
 from .result import SimResult
 
 MAX_DURATION_MS = 10_000_000.0
@@ -93,7 +93,8 @@ class Engine:
         self.cdirty: list[VMState] = []  # relaxed co-scheduling: VMs whose skew events need redoing
         self.nrun = 0
         self.w_active = 0.0
-        self.kweight = [vm.cpu_weight * 1024 / 100.0 for vm in vms]
+        # cgroup v2 cpu.weight -> scheduler weight: W x NICE_0_LOAD / CGROUP_WEIGHT_DFL.
+        self.kweight = [vm.cpu_weight * NICE_0_LOAD / CGROUP2_DEFAULT_WEIGHT for vm in vms]
 
         self.vms: list[VMState] = []
         self.vcpus: list[VCpu] = []
@@ -272,15 +273,11 @@ class Engine:
 
     def _record(self, p: int, prev: VCpu | None, nxt: VCpu | None, reason: int) -> None:
         """Log one scheduling decision for SimResult.trace()."""
+        notes = ""
         if self.detail:
-            notes = " | ".join(
-                self.pol.describe(x) for x in (prev, nxt) if x is not None
-            )
-            self.decisions.append((self.now, p, prev.idx if prev else -1,
-                                   nxt.idx if nxt else -1, reason, notes))
-        else:
-            self.decisions.append((self.now, p, prev.idx if prev else -1,
-                                   nxt.idx if nxt else -1, reason, ""))
+            notes = " | ".join(self.pol.describe(x) for x in (prev, nxt) if x is not None)
+        self.decisions.append((self.now, p, prev.idx if prev else -1,
+                               nxt.idx if nxt else -1, reason, notes))
 
     # ----------------------------------------------------------------------------------------
     # the run queue
@@ -371,13 +368,7 @@ class Engine:
                 self._arm(c, p, self.pol.on_run(c))
                 self._record(p, c, c, reason)
                 return
-            self.stop(c, RDY)
-            vm = self.vms[c.vm]
-            if self.strict and vm.multi:
-                vm.gang_wait = True
-                self._costop_gang(vm)
-            else:
-                self.ready.add(c)
+            self._preempt(c, queued=True)
             self._fill(p, reason, prev=c)
         else:
             self._fill(p, reason, prev=gone)
@@ -453,25 +444,32 @@ class Engine:
         idle, victims = self._free_pcpus_for(lead, {p})
         if 1 + len(idle) + len(victims) < need:
             return False
-        chosen = [p] + idle[: need - 1]
+        chosen = self._take_pcpus([p] + idle[: need - 1], victims, need)
+        self._launch_gang(vm, members, chosen, prev)
+        return True
+
+    def _preempt(self, r: VCpu, queued: bool = False) -> None:
+        """Take running ``r`` off its pCPU: a member of a strict gang co-stops its whole VM,
+        any other vCPU goes back on the run queue (``queued``: the policy already re-queued it)."""
+        self.stop(r, RDY)
+        rvm = self.vms[r.vm]
+        if self.strict and rvm.multi:
+            self._costop_gang(rvm)
+        else:
+            if not queued:
+                self.pol.on_ready(r)
+            self.ready.add(r)
+
+    def _take_pcpus(self, chosen: list[int], victims: list[int], need: int) -> list[int]:
+        """Add pCPUs from ``victims`` to ``chosen`` until ``need``, preempting what runs there."""
         for q in victims:
             if len(chosen) >= need:
                 break
             r = self.cur[q]
-            if r is None:  # freed meanwhile by another gang's co-stop
-                chosen.append(q)
-                continue
-            self.stop(r, RDY)
-            rvm = self.vms[r.vm]
-            if self.strict and rvm.multi:
-                rvm.gang_wait = True
-                self._costop_gang(rvm)
-            else:
-                self.pol.on_ready(r)
-                self.ready.add(r)
+            if r is not None:  # None: freed meanwhile by another gang's co-stop
+                self._preempt(r)
             chosen.append(q)
-        self._launch_gang(vm, members, chosen, prev)
-        return True
+        return chosen
 
     def _launch_gang(self, vm: VMState, members: list[VCpu], pcpus: list[int],
                      prev: VCpu | None) -> None:
@@ -592,13 +590,7 @@ class Engine:
         for q in victims[:1]:
             r = self.cur[q]
             if r is not None:
-                self.stop(r, RDY)
-                rvm = self.vms[r.vm]
-                if rvm.multi and self.strict:
-                    self._costop_gang(rvm)
-                else:
-                    self.pol.on_ready(r)
-                    self.ready.add(r)
+                self._preempt(r)
                 self.set_state(v, RDY)
                 self.pol.on_ready(v)
                 self.start(v, q, R_WAKE, r)
@@ -617,22 +609,7 @@ class Engine:
         idle, victims = self._free_pcpus_for(lead, set())
         if len(idle) + len(victims) < len(members):
             return
-        chosen = idle[: len(members)]
-        for q in victims:
-            if len(chosen) >= len(members):
-                break
-            r = self.cur[q]
-            if r is None:  # freed meanwhile by another gang's co-stop
-                chosen.append(q)
-                continue
-            self.stop(r, RDY)
-            rvm = self.vms[r.vm]
-            if rvm.multi and self.strict:
-                self._costop_gang(rvm)
-            else:
-                self.pol.on_ready(r)
-                self.ready.add(r)
-            chosen.append(q)
+        chosen = self._take_pcpus(idle[: len(members)], victims, len(members))
         self._launch_gang(vm, members, chosen, None)
 
     def guest_event(self, v: VCpu) -> None:
@@ -972,8 +949,7 @@ def simulate(
     seed_v = check_int("seed", seed, 0)
     check_choice("coschedule", coschedule, COSCHEDULE_MODES)
     skew = check_real("skew_threshold_ms", skew_threshold_ms, 0.0, 1000.0, lo_open=True)
-    if not isinstance(trace, bool):
-        raise ValueError(f"trace must be True or False, got {trace!r}")
+    check_bool("trace", trace)
     if coschedule == "strict":
         for vm in vms:
             if vm.vcpus > host.pcpus:

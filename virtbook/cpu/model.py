@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from .._validate import check_choice, check_int, check_real
+from .._validate import check_bool, check_choice, check_int, check_name, check_real
 
 XEN_WEIGHT_MIN, XEN_WEIGHT_MAX, XEN_DEFAULT_WEIGHT = 1, 65535, 256
 CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX, CGROUP2_DEFAULT_WEIGHT = 1, 10000, 100
@@ -50,7 +50,8 @@ def cpu_weight_from_shares(shares: int, cgroup: int = 2) -> int:
     if version == 2:
         return check_int("shares", shares, CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX)
     s = check_int("shares", shares, CGROUP1_SHARES_MIN, CGROUP1_SHARES_MAX)
-    return min(CGROUP2_WEIGHT_MAX, max(CGROUP2_WEIGHT_MIN, round(s * 100 / 1024)))
+    weight = round(s * CGROUP2_DEFAULT_WEIGHT / CGROUP1_DEFAULT_SHARES)
+    return min(CGROUP2_WEIGHT_MAX, max(CGROUP2_WEIGHT_MIN, weight))
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,10 +160,7 @@ class VM:
     workload: Workload = field(default_factory=CPUBound)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip() or any(
-            c.isspace() for c in self.name
-        ):
-            raise ValueError(f"name must be a non-empty string without spaces, got {self.name!r}")
+        check_name("name", self.name, None, spaces=False)
         vcpus = check_int("vcpus", self.vcpus, 1, MAX_VCPUS)
         object.__setattr__(self, "vcpus", vcpus)
         object.__setattr__(
@@ -255,8 +253,7 @@ class Credit:
                 f"ratelimit_us must be at most tslice_ms x 1000 = {tslice * 1000}, got {rl}"
             )
         object.__setattr__(self, "ratelimit_us", rl)
-        if not isinstance(self.boost, bool):
-            raise ValueError(f"boost must be True or False, got {self.boost!r}")
+        check_bool("boost", self.boost)
 
 
 @dataclass(frozen=True)

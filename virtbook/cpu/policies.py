@@ -47,6 +47,8 @@ PRI_NAMES = {BOOST: "BOOST", UNDER: "UNDER", OVER: "OVER"}
 CREDITS_PER_MSEC = 10
 TICKS_PER_TSLICE = 3
 _BIG = 1 << 44
+#: Weight of a nice-0 task, sched_prio_to_weight[20] (kernel/sched/sched.h NICE_0_LOAD, before
+#: the 64-bit fixed-point scaling): vruntime grows by runtime x NICE_0_LOAD / weight.
 NICE_0_LOAD = 1024
 
 

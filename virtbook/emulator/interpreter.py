@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
+from .._validate import check_int
 from .assembler import Program
 from .isa import OP_BY_CODE, WORD_MASK, decode, to_signed16
 from .state import CPUState, GuestFault, InstructionLimitExceeded
@@ -140,8 +141,7 @@ class Interpreter:
         Raises :class:`InstructionLimitExceeded` if the next instruction would exceed
         ``max_instructions`` in total, and :class:`GuestFault` if the pc leaves the program.
         """
-        if not isinstance(max_instructions, int) or max_instructions < 1:
-            raise ValueError(f"max_instructions must be an integer >= 1, got {max_instructions!r}")
+        max_instructions = check_int("max_instructions", max_instructions, 1)
         if state.halted:
             return state
         regs, mem, mask = state.regs, state.mem, state.mem_mask
@@ -212,8 +212,7 @@ class Interpreter:
         Each line gives the instruction count, the pc, the instruction and what it changed, so
         that a student can check a run by hand. ``state`` is updated as in :meth:`run`.
         """
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        check_int("steps", steps, 1)
         for _ in range(steps):
             if state.halted:
                 return

@@ -53,6 +53,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._validate import check_choice, check_int
+
 __all__ = [
     "NUM_REGS", "WORD_MASK", "MAX_PROGRAM_WORDS", "OpInfo", "OPCODES", "OP_BY_CODE",
     "BRANCHES", "BLOCK_ENDERS", "Instruction", "encode", "decode", "to_signed16",
@@ -147,11 +149,6 @@ class Instruction:
         return f"{self.op} {', '.join(parts)}" if parts else self.op
 
 
-def _check_field(name: str, value: int, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-
-
 def encode(op: str, rd: int = 0, rs: int = 0, rt: int = 0, imm: int = 0) -> int:
     """Pack one instruction into its 32-bit word.
 
@@ -164,9 +161,7 @@ def encode(op: str, rd: int = 0, rs: int = 0, rt: int = 0, imm: int = 0) -> int:
     >>> encode("ADDI", rd=1, rs=1, imm=-1) & 0xFFFF
     65535
     """
-    if op not in OPCODES:
-        raise ValueError(f"op must be one of {', '.join(OPCODES)}, got {op!r}")
-    info = OPCODES[op]
+    info = OPCODES[check_choice("op", op, OPCODES)]
     used = set(info.fields)
     uses = {
         "rd": bool(used & {"rd"}),
@@ -174,14 +169,16 @@ def encode(op: str, rd: int = 0, rs: int = 0, rt: int = 0, imm: int = 0) -> int:
         "rt": "rt" in used,
         "imm": bool(used & {"uimm", "simm", "mem", "target"}),
     }
+    regs = {}
     for name, value in (("rd", rd), ("rs", rs), ("rt", rt)):
-        _check_field(name, value, 0, NUM_REGS - 1)
+        regs[name] = check_int(name, value, 0, NUM_REGS - 1)
         if not uses[name] and value != 0:
             raise ValueError(f"{name} must be 0 for {op}, which does not use it, got {value}")
+    rd, rs, rt = regs["rd"], regs["rs"], regs["rt"]
     if used & {"simm", "mem"}:
-        _check_field("imm", imm, -0x8000, 0x7FFF)
+        imm = check_int("imm", imm, -0x8000, 0x7FFF)
     else:
-        _check_field("imm", imm, 0, 0xFFFF)
+        imm = check_int("imm", imm, 0, 0xFFFF)
     if not uses["imm"] and imm != 0:
         raise ValueError(f"imm must be 0 for {op}, which does not use it, got {imm}")
     return (info.code << 28) | (rd << 24) | (rs << 20) | (rt << 16) | (imm & 0xFFFF)
@@ -194,7 +191,7 @@ def decode(word: int) -> Instruction:
     field above r7, or a non-zero field that the instruction does not use): an emulator must
     reject what the real processor would reject, not guess.
     """
-    _check_field("word", word, 0, WORD_MASK)
+    word = check_int("word", word, 0, WORD_MASK)
     code, rd, rs, rt, raw = word >> 28, (word >> 24) & 0xF, (word >> 20) & 0xF, \
         (word >> 16) & 0xF, word & 0xFFFF
     if code not in OP_BY_CODE:

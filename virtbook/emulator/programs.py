@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .._validate import check_int, check_ints
 from .assembler import assemble
 from .isa import WORD_MASK
 from .state import DEFAULT_MEM_WORDS, CPUState
@@ -79,29 +80,23 @@ done:   HALT
 BUBBLE = assemble(BUBBLE_SOURCE)
 
 
-def _word(name: str, value: int) -> int:
-    if not isinstance(value, int) or not 0 <= value <= WORD_MASK:
-        raise ValueError(f"{name} must be an integer in 0..{WORD_MASK}, got {value!r}")
-    return value
-
-
 def sum_state(n: int, mem_words: int = DEFAULT_MEM_WORDS) -> CPUState:
     """A machine ready to run :data:`SUM` on ``n`` (the loop runs n times)."""
-    return CPUState.boot(mem_words, {0: _word("n", n)})
+    return CPUState.boot(mem_words, {0: check_int("n", n, 0, WORD_MASK)})
 
 
 def fib_state(n: int, mem_words: int = DEFAULT_MEM_WORDS) -> CPUState:
     """A machine ready to run :data:`FIB` on ``n``."""
-    return CPUState.boot(mem_words, {0: _word("n", n)})
+    return CPUState.boot(mem_words, {0: check_int("n", n, 0, WORD_MASK)})
 
 
 def bubble_state(values: Sequence[int], mem_words: int = DEFAULT_MEM_WORDS) -> CPUState:
     """A machine ready to run :data:`BUBBLE` on ``values`` (at most mem_words - 2 of them)."""
-    values = list(values)
+    values = check_ints("values", values, 0, WORD_MASK, min_len=0)
     if len(values) > mem_words - 2:
         raise ValueError(f"values must hold at most mem_words - 2 = {mem_words - 2} numbers, "
                          f"got {len(values)}")
-    return CPUState.boot(mem_words, [len(values)] + [_word("value", v) for v in values])
+    return CPUState.boot(mem_words, [len(values), *values])
 
 
 #: The chapter's programs by name: (program, function that builds a starting state).

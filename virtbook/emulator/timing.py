@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .._validate import check_int
 from .assembler import Program
 from .interpreter import Interpreter
 from .state import CPUState
@@ -30,6 +31,8 @@ __all__ = ["TimingPoint", "Speedup", "best_time", "time_point", "sweep", "measur
            "break_even"]
 
 StateFactory = Callable[[int], CPUState]
+#: The most repetitions one measurement may ask for (each repeats a whole guest run).
+MAX_REPEATS = 100
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,15 @@ class Speedup:
         return self.instructions / self.translator_warm_s / 1e6
 
 
-def _check(size: int, repeats: int) -> None:
-    if not isinstance(size, int) or size < 0:
-        raise ValueError(f"size must be an integer >= 0, got {size!r}")
-    if not isinstance(repeats, int) or not 1 <= repeats <= 100:
-        raise ValueError(f"repeats must be an integer in 1..100, got {repeats!r}")
+def _size_and_repeats(size: int, repeats: int) -> tuple[int, int]:
+    """``size`` (0 or more) and ``repeats`` (1..MAX_REPEATS) of one measurement, checked."""
+    return check_int("size", size, 0), check_int("repeats", repeats, 1, MAX_REPEATS)
 
 
 def best_time(run: Callable[[], object], repeats: int = 5) -> float:
     """Minimum wall-clock time of ``repeats`` timed calls, after one untimed warm-up call
     (which pays one-off costs such as first imports and cold caches)."""
-    if not isinstance(repeats, int) or not 1 <= repeats <= 100:
-        raise ValueError(f"repeats must be an integer in 1..100, got {repeats!r}")
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
     best = float("inf")
     enabled = gc.isenabled()
     gc.disable()
@@ -107,7 +107,7 @@ def best_time(run: Callable[[], object], repeats: int = 5) -> float:
 def time_point(program: Program, make_state: StateFactory, size: int,
                repeats: int = 3) -> TimingPoint:
     """Time one run of ``program`` on ``make_state(size)`` with each engine (translator cold)."""
-    _check(size, repeats)
+    size, repeats = _size_and_repeats(size, repeats)
     reference = Interpreter(program).run(make_state(size))
     interp = best_time(lambda: Interpreter(program).run(make_state(size)), repeats)
     trans = best_time(lambda: BlockTranslator(program).run(make_state(size)), repeats)
@@ -125,7 +125,7 @@ def sweep(program: Program, make_state: StateFactory, sizes: Sequence[int],
 def measure_speedup(program: Program, make_state: StateFactory, size: int,
                     repeats: int = 5) -> Speedup:
     """Interpreter versus translator on one large input, cold and warm."""
-    _check(size, repeats)
+    size, repeats = _size_and_repeats(size, repeats)
     interp = best_time(lambda: Interpreter(program).run(make_state(size)), repeats)
     cold = best_time(lambda: BlockTranslator(program).run(make_state(size)), repeats)
     warm_engine = BlockTranslator(program)

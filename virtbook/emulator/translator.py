@@ -60,6 +60,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .._validate import check_int
 from .assembler import Program
 from .interpreter import DEFAULT_MAX_INSTRUCTIONS
 from .isa import BLOCK_ENDERS, WORD_MASK, Instruction, decode
@@ -179,9 +180,7 @@ class BlockTranslator:
         if not isinstance(program, Program):
             raise ValueError(f"program must be a Program from assemble(), got "
                              f"{type(program).__name__}")
-        if not isinstance(max_block_insns, int) or not 1 <= max_block_insns <= 4096:
-            raise ValueError(f"max_block_insns must be an integer in 1..4096, "
-                             f"got {max_block_insns!r}")
+        max_block_insns = check_int("max_block_insns", max_block_insns, 1, 4096)
         if cache_capacity is not None and (not isinstance(cache_capacity, int)
                                            or cache_capacity < 1):
             raise ValueError(f"cache_capacity must be None or an integer >= 1, "
@@ -282,8 +281,7 @@ class BlockTranslator:
         :class:`InstructionLimitExceeded` is raised, exactly when the interpreter would raise
         it. The cache survives between runs (flushed if the memory size changes).
         """
-        if not isinstance(max_instructions, int) or max_instructions < 1:
-            raise ValueError(f"max_instructions must be an integer >= 1, got {max_instructions!r}")
+        max_instructions = check_int("max_instructions", max_instructions, 1)
         if state.halted:
             return state
         if self._mask != state.mem_mask:

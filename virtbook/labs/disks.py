@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from xml.etree import ElementTree as ET
 
+from .._validate import check_int
 from .errors import LabUnsupported
 from .ownership import owned
 from .vms import require_shut_off
@@ -61,25 +62,19 @@ def _run(args: list[str]) -> str:
     return run.stdout
 
 
-def _check(label: str, value, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{label} must be an integer in {low}..{high}, got {value!r}")
-    return value
-
-
 def disk_write(dom, byte: int, offset: int = 0, length: int = 65536) -> None:
     """Fill ``length`` bytes of the VM's disk, from ``offset``, with ``byte`` (guest view)."""
-    _check("byte", byte, 0, 255)
-    _check("offset", offset, 0, 1 << 40)
-    _check("length", length, 1, MAX_WRITE)
+    check_int("byte", byte, 0, 255)
+    check_int("offset", offset, 0, 1 << 40)
+    check_int("length", length, 1, MAX_WRITE)
     path, fmt = _lab_disk(dom)
     _run(["qemu-io", "-f", fmt, "-c", f"write -P {byte} {offset} {length}", path])
 
 
 def disk_read(dom, offset: int = 0, length: int = 16) -> bytes:
     """Read ``length`` bytes of the VM's disk from ``offset`` (guest view), without changing it."""
-    _check("offset", offset, 0, 1 << 40)
-    _check("length", length, 1, MAX_READ)
+    check_int("offset", offset, 0, 1 << 40)
+    check_int("length", length, 1, MAX_READ)
     path, fmt = _lab_disk(dom)
     out = _run(["qemu-io", "-r", "-f", fmt, "-c", f"read -v {offset} {length}", path])
     data = bytearray()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from .._validate import check_choice
 from .errors import PREFIX, NotLabOwned
 
 #: The XML namespace of the owner element the labs put in a VM's ``<metadata>``.
@@ -103,29 +104,25 @@ class Record:
     path: Path | None = None
     entries: dict[str, dict[str, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
 
-    def _check_kind(self, kind: str) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-
     def add(self, kind: str, ident: str, name: str) -> None:
-        self._check_kind(kind)
+        check_choice("kind", kind, KINDS)
         self._reload()
         self.entries[kind][ident] = name
         self._save()
 
     def discard(self, kind: str, ident: str) -> None:
-        self._check_kind(kind)
+        check_choice("kind", kind, KINDS)
         self._reload()
         self.entries[kind].pop(ident, None)
         self._save()
 
     def has(self, kind: str, ident: str) -> bool:
-        self._check_kind(kind)
+        check_choice("kind", kind, KINDS)
         self._reload()
         return ident in self.entries[kind]
 
     def items(self, kind: str) -> dict[str, str]:
-        self._check_kind(kind)
+        check_choice("kind", kind, KINDS)
         self._reload()
         return dict(self.entries[kind])
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from .._validate import check_int
 from . import _libvirt
 from .connection import resolve
 from .errors import PREFIX, LabError, LabUnsupported, NameTaken, UuidInXML, WrongState
@@ -264,10 +265,17 @@ def lab_mac(conn, name: str) -> str:
                    "remove unused VMs.")
 
 
-def _check_range(label: str, value, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{label} must be an integer in {low}..{high}, got {value!r}")
-    return value
+def _lab_vm_size(memory_mib: int, current_memory_mib: int | None, vcpus: int,
+                 max_vcpus: int | None) -> tuple[int, int, int, int]:
+    """A lab VM's checked (memory_mib, current_memory_mib, vcpus, max_vcpus); the current
+    memory defaults to ``memory_mib`` and the vCPU maximum to ``vcpus`` (one check for both
+    :func:`lab_vm_xml` and :func:`create_lab_vm`, which must refuse before it changes anything)."""
+    memory_mib = check_int("memory_mib", memory_mib, 32, 4096)
+    current = memory_mib if current_memory_mib is None else current_memory_mib
+    current = check_int("current_memory_mib", current, 16, memory_mib)
+    vcpus = check_int("vcpus", vcpus, 1, 16)
+    top = check_int("max_vcpus", vcpus if max_vcpus is None else max_vcpus, vcpus, 16)
+    return memory_mib, current, vcpus, top
 
 
 def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str = "lab",
@@ -281,12 +289,8 @@ def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str =
     """
     conn = resolve(conn)
     name = lab_name(name)
-    _check_range("memory_mib", memory_mib, 32, 4096)
-    current_memory_mib = memory_mib if current_memory_mib is None else current_memory_mib
-    _check_range("current_memory_mib", current_memory_mib, 16, memory_mib)
-    _check_range("vcpus", vcpus, 1, 16)
-    max_vcpus = vcpus if max_vcpus is None else max_vcpus
-    _check_range("max_vcpus", max_vcpus, vcpus, 16)
+    memory_mib, current_memory_mib, vcpus, max_vcpus = _lab_vm_size(
+        memory_mib, current_memory_mib, vcpus, max_vcpus)
     choice = domain_type(conn)
     if choice.type == "test":
         os_xml = "<os><type>hvm</type><boot dev='hd'/></os>"
@@ -335,13 +339,9 @@ def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 1
     conn = resolve(conn)
     libvirt = _libvirt.load()
     full = lab_name(name)
-    _check_range("memory_mib", memory_mib, 32, 4096)
-    current = memory_mib if current_memory_mib is None else current_memory_mib
-    _check_range("current_memory_mib", current, 16, memory_mib)
-    _check_range("vcpus", vcpus, 1, 16)
-    top = vcpus if max_vcpus is None else max_vcpus
-    _check_range("max_vcpus", top, vcpus, 16)
-    _check_range("disk_mib", disk_mib, 1, 1024)
+    memory_mib, current, vcpus, top = _lab_vm_size(memory_mib, current_memory_mib, vcpus,
+                                                   max_vcpus)
+    check_int("disk_mib", disk_mib, 1, 1024)
     try:
         existing = conn.lookupByName(full)
     except libvirt.libvirtError as err:

@@ -45,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .._validate import check_choice, check_int, check_real
+from .._validate import check_array, check_choice, check_int, check_real
 from .config import PAGES_PER_MB, POLICIES
 
 HIGH, SOFT, HARD, LOW = 0, 1, 2, 3
@@ -193,11 +193,9 @@ def idle_tax_targets(
                          f"{len(alloc)}, {len(active)}, {len(shares)}, {len(floor)}")
     tau = check_real("tau", tau, 0.0, 0.99)
     reclaim = check_real("reclaim", reclaim, 0.0)
-    for s in shares:
-        check_real("shares", s, 0.0, lo_open=True)
+    check_array("shares", shares, 0.0, lo_open=True)
     for name, seq in (("alloc", alloc), ("active", active), ("floor", floor)):
-        for v in seq:
-            check_real(name, v, 0.0)
+        check_array(name, seq, 0.0)
     return _targets(alloc, active, shares, floor, tau, reclaim)
 
 
@@ -229,13 +227,17 @@ def _targets(
             return v / S[i]
         return (A[i] + k * (v - A[i])) / S[i]
 
-    def at(mu: float) -> float:
-        tot = 0.0
+    def allocations(mu: float) -> list[float]:
+        # every VM's allocation at level mu, clipped to [floor, current allocation]
+        out = []
         for i in range(n):
             sm = S[i] * mu
             g = sm if sm <= A[i] else A[i] + (sm - A[i]) / k
-            tot += P[i] if g >= P[i] else (lo[i] if g <= lo[i] else g)
-        return tot
+            out.append(P[i] if g >= P[i] else (lo[i] if g <= lo[i] else g))
+        return out
+
+    def at(mu: float) -> float:
+        return sum(allocations(mu))
 
     pts = sorted({0.0, *(inv(i, lo[i]) for i in range(n)), *(inv(i, P[i]) for i in range(n)),
                   *(A[i] / S[i] for i in range(n))})
@@ -252,12 +254,7 @@ def _targets(
     m0, m1 = pts[lo_i], pts[hi_i]
     t0, t1 = at(m0), at(m1)
     mu = m1 if t1 == t0 else m0 + (goal - t0) * (m1 - m0) / (t1 - t0)
-    out = []
-    for i in range(n):
-        sm = S[i] * mu
-        g = sm if sm <= A[i] else A[i] + (sm - A[i]) / k
-        out.append(P[i] if g >= P[i] else (lo[i] if g <= lo[i] else g))
-    return out
+    return allocations(mu)
 
 
 def adjusted_ratio(shares: float, alloc: float, active: float, tau: float) -> float:

@@ -19,6 +19,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .._validate import check_choice, check_int, check_real
 from .config import Host, VM
 from .policy import STATE_NAMES
 
@@ -96,11 +97,9 @@ class Result:
         ``available`` - memory usable by the guest (KiB). Hypervisor-level swapping is invisible
         here: the guest does not know about it (compare ``timeline[name]["swapped_mb"]``).
         """
-        if name not in self.dommemstat_timeline:
-            raise ValueError(f"name must be one of {', '.join(map(repr, self.names))}, got {name!r}")
+        check_choice("name", name, self.dommemstat_timeline)
         n = len(self.t_s)
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not -n <= step < n:
-            raise ValueError(f"step must be an integer in {-n}..{n - 1}, got {step!r}")
+        step = check_int("step", step, -n, n - 1)
         return {k: int(v[step]) for k, v in self.dommemstat_timeline[name].items()}
 
     def summary(self) -> dict[str, object]:
@@ -122,8 +121,7 @@ class Result:
         ``pages_sharing``. A student can check conservation by hand: the ``rss`` column summed
         over the VMs plus ``free`` equals the host's RAM on every row.
         """
-        if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s > 0:
-            raise ValueError(f"every_s must be a number greater than 0, got {every_s!r}")
+        every_s = check_real("every_s", every_s, 0.0, lo_open=True)
         stride = max(1, int(round(every_s / self.dt_s)))
         idx = list(range(stride - 1, len(self.t_s), stride))
         if not idx or idx[-1] != len(self.t_s) - 1:

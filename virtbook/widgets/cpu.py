@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from virtbook import cpu_plots, plots
-from virtbook._validate import check_bool, check_choice, check_int
+from virtbook._validate import check_bool, check_choice, check_int, check_name
 from virtbook.cpu import (
     CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SimResult, SpinLock,
     default_scenario, simulate,
@@ -71,8 +71,7 @@ class VMSettings:
     workload: str = "CPU-bound"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name or " " in self.name:
-            raise ValueError(f"name must be a non-empty string without spaces, got {self.name!r}")
+        check_name("name", self.name, None, spaces=False)
         check_int("vcpus", self.vcpus, 1, MAX_VCPUS)
         check_int("weight", self.weight, 1, 65535)
         check_int("cap", self.cap, 0, 100 * MAX_VCPUS)

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from IPython.display import Markdown
 
 from virtbook import vmconfig
+from virtbook._validate import check_int
 
 
 def update(xml: str, reference: vmconfig.VirtualHardware | None = None,
@@ -35,8 +36,7 @@ def vm_editor(xml: str, reference_xml: str | None = None, rows: int = 18,
     against. The report refreshes when the text area loses focus (``continuous_update`` is off),
     not on every keystroke.
     """
-    if not isinstance(rows, int) or rows < 3:
-        raise ValueError(f"rows must be an integer >= 3, got {rows!r}")
+    rows = check_int("rows", rows, 3)
     reference = vmconfig.parse_domain_xml(reference_xml if reference_xml is not None else xml)
     editor = widgets.Textarea(value=xml, rows=rows, continuous_update=False,
                               layout=widgets.Layout(width="100%"),
