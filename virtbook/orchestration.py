@@ -40,7 +40,11 @@ Three small, pure models (numpy only, nothing printed, no matplotlib):
    one ``cpu.weight`` (kernel Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files");
    without a cgroup per container, every thread is its own scheduling entity of weight 100 and a
    container with many threads takes a proportionally larger share. ``cpu.max`` (bandwidth
-   control, Documentation/scheduler/sched-bwc.rst) caps a container's CPU time per period.
+   control, Documentation/scheduler/sched-bwc.rst) caps a container's CPU time per period; a
+   group whose quota is refilled is placed like a waking task, as the kernel's
+   ``unthrottle_cfs_rq()`` enqueues it with ``ENQUEUE_WAKEUP`` (kernel/sched/fair.c). The miner
+   can be split over several containers, each with its own weight and its own cap, which is how
+   an attacker multiplies its share of a host whose containers are protected by weights alone.
 
 3. **Linux capabilities** (:func:`decode_capabilities`): the capability numbers of
    ``include/uapi/linux/capability.h`` (``CAP_CHOWN`` = 0 ... ``CAP_CHECKPOINT_RESTORE`` = 40)
@@ -678,12 +682,18 @@ def default_cluster() -> tuple[list[Node], list[Deployment], list[ClusterEvent]]
 NEIGHBOUR_CONFIGS = ("alone", "shared", "cgroups")
 #: The containers of the noisy-neighbour scenario, in display order.
 NEIGHBOURS = ("web", "api", "miner")
+#: The kernel's default bandwidth period for ``cpu.max``, in microseconds (sched-bwc.rst).
+DEFAULT_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True)
 class NeighbourResult:
     """CPU each container got (fraction of one CPU) and what the latency-sensitive ``web``
-    container felt: its wake-up latency (99th percentile, ms) and its steal time (%)."""
+    container felt: its wake-up latency (99th percentile, ms) and its steal time (%).
+
+    ``cpu_share["miner"]`` is the total over all the miner's threads and containers;
+    ``miner_containers`` and ``miner_cpus`` record how the miner was set up (``miner_cpus`` is the
+    ``cpu.max`` of each miner container in CPUs, ``None`` for no limit)."""
 
     config: str
     miner_threads: int
@@ -691,9 +701,25 @@ class NeighbourResult:
     web_p99_ms: float
     web_steal_pct: float
     api_steal_pct: float
+    miner_containers: int = 1
+    miner_cpus: float | None = None
 
 
-def neighbour_vms(config: str, *, miner_threads: int = 8) -> list:
+def _quota_per_thread(cpus: float, threads: int, period_us: int) -> int:
+    """The ``quota_us`` of each thread for a group cap of ``cpus`` CPUs (``docker run --cpus``).
+
+    cgroup v2's ``cpu.max`` is one quota for the whole group; the simulator follows libvirt and
+    enforces a quota per thread, so the group's quota is divided evenly over its threads (the same
+    total when every thread is busy). The smallest per-thread quota the model accepts is 1000 us,
+    so a group of ``threads`` threads can be capped at ``1000 * threads / period_us`` CPUs or more.
+    """
+    lo = 1000 * threads / period_us
+    c = check_real("miner_cpus", cpus, lo, float(threads))
+    return int(round(c * period_us / threads))
+
+
+def neighbour_vms(config: str, *, miner_threads: int = 8, miner_containers: int = 1,
+                  miner_cpus: float | None = None) -> list:
     """The scheduling entities of the scenario, as :class:`virtbook.cpu.VM` objects.
 
     Three containers share a host: ``web`` (one thread; 1 ms of CPU, then waits about 4 ms for
@@ -703,36 +729,67 @@ def neighbour_vms(config: str, *, miner_threads: int = 8) -> list:
     * ``"alone"``: web and api without the miner, the baseline of what they need.
     * ``"shared"``: no cgroup per container. CFS gives every thread the same weight, so the
       miner appears as ``miner_threads`` entities named ``miner.t0``, ``miner.t1``, ...
+      (how many containers the threads come from makes no difference here).
     * ``"cgroups"``: one cgroup per container, each with the default ``cpu.weight`` of 100; the
-      miner's threads share one weight.
+      threads of one miner container share one weight. With ``miner_containers`` > 1 the
+      threads are split evenly over that many containers (``miner0``, ``miner1``, ...), each with
+      its own weight of 100. ``miner_cpus`` sets ``cpu.max`` on each miner container, in CPUs
+      (``docker run --cpus``); ``None`` means ``max``, no limit. A cap needs the container's own
+      cgroup, so it is accepted with ``"cgroups"`` only.
+
+    The period is the kernel's default, 100 ms.
     """
     from .cpu import VM, CPUBound, IOBound
 
     check_choice("config", config, NEIGHBOUR_CONFIGS)
     threads = check_int("miner_threads", miner_threads, 1, 64)
+    containers = check_int("miner_containers", miner_containers, 1, threads)
+    if threads % containers:
+        divisors = [d for d in range(1, threads + 1) if threads % d == 0]
+        raise ValueError(f"miner_containers must divide miner_threads ({threads}) evenly, "
+                         f"one of {divisors}, got {containers}")
+    per_container = threads // containers
+    quota = -1
+    if miner_cpus is not None:
+        if config != "cgroups":
+            raise ValueError(f"miner_cpus needs config 'cgroups' (cpu.max applies to a "
+                             f"container's own cgroup), got config {config!r}")
+        quota = _quota_per_thread(miner_cpus, per_container, DEFAULT_PERIOD_US)
     vms = [VM("web", workload=IOBound(run_ms=1.0, block_ms=4.0)),
            VM("api", workload=IOBound(run_ms=5.0, block_ms=5.0))]
     if config == "alone":
         pass
     elif config == "shared":
         vms += [VM(f"miner.t{i}", workload=CPUBound()) for i in range(threads)]
+    elif containers == 1:
+        vms.append(VM("miner", vcpus=threads, quota_us=quota, period_us=DEFAULT_PERIOD_US,
+                      workload=CPUBound()))
     else:
-        vms.append(VM("miner", vcpus=threads, workload=CPUBound()))
+        vms += [VM(f"miner{i}", vcpus=per_container, quota_us=quota, period_us=DEFAULT_PERIOD_US,
+                   workload=CPUBound()) for i in range(containers)]
     return vms
 
 
-def noisy_neighbour(config: str, *, miner_threads: int = 8, pcpus: int = 2,
+def noisy_neighbour(config: str, *, miner_threads: int = 8, miner_containers: int = 1,
+                    miner_cpus: float | None = None, pcpus: int = 2,
                     duration_ms: float = 5000.0, seed: int = 0) -> NeighbourResult:
     """Run the noisy-neighbour scenario under Linux CFS (:func:`virtbook.cpu.simulate`).
+
+    The miner's set-up (``miner_threads``, ``miner_containers``, ``miner_cpus``) is described in
+    :func:`neighbour_vms`.
 
     >>> shared = noisy_neighbour("shared", duration_ms=2000)
     >>> isolated = noisy_neighbour("cgroups", duration_ms=2000)
     >>> shared.cpu_share["api"] < isolated.cpu_share["api"]
     True
+    >>> capped = noisy_neighbour("cgroups", miner_cpus=0.5, duration_ms=2000)
+    >>> round(capped.cpu_share["miner"], 2)
+    0.5
     """
     from .cpu import Host, simulate
 
-    vms = neighbour_vms(config, miner_threads=miner_threads)
+    vms = neighbour_vms(config, miner_threads=miner_threads, miner_containers=miner_containers,
+                        miner_cpus=miner_cpus)
     host = Host(pcpus=check_int("pcpus", pcpus, 1, 64))
     dur = check_real("duration_ms", duration_ms, 100.0, 600_000.0)
     r = simulate(host, vms, "cfs", duration_ms=dur, seed=check_int("seed", seed, 0))
@@ -741,7 +798,8 @@ def noisy_neighbour(config: str, *, miner_threads: int = 8, pcpus: int = 2,
     lat = r.wake_latency_ms["web"]
     p99 = float(np.percentile(lat, 99)) if lat.size else 0.0
     return NeighbourResult(config, miner_threads, share, p99, r.steal_pct["web"],
-                           r.steal_pct["api"])
+                           r.steal_pct["api"], miner_containers,
+                           None if miner_cpus is None else float(miner_cpus))
 
 
 def miner_alone(cpus: float | None, *, miner_threads: int = 8, pcpus: int = 2,
