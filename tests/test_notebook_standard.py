@@ -66,3 +66,15 @@ def test_live_widgets_stay_out_of_the_html(path):
         if shows_widget:
             assert "remove-output" in cell.get("metadata", {}).get("tags", []), (
                 f"{path.name} code cell {i} displays a widget but is not tagged remove-output")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_glued_figures_show_once_in_the_html(path):
+    """plots.glue_figure displays the figure for notebook readers; in the HTML the {glue:figure}
+    directive places it, so the cell's own output must be removed there (tag remove-output)."""
+    for i, cell in enumerate(code_cells(load_notebook(path))):
+        glued = any("scrapbook" in out.get("metadata", {}) and "image/png" in out.get("data", {})
+                    for out in cell.get("outputs", []))
+        if glued:
+            assert "remove-output" in cell.get("metadata", {}).get("tags", []), (
+                f"{path.name} code cell {i} displays a glued figure but is not tagged remove-output")

@@ -111,14 +111,17 @@ def figure(width: float = COLUMN_WIDTH, height: float = 3.6, **subplot_kw) -> tu
 
 
 def glue_figure(name: str, fig: Figure) -> None:
-    """Store ``fig`` under ``name`` for a ``{glue:figure}`` directive, without displaying it here.
+    """Store ``fig`` under ``name`` for a ``{glue:figure}`` directive, and show it in the notebook.
 
-    The Markdown cell that shows the figure gives its alt text and caption, so the figure is
-    accessible and numbered in the book.
+    The Markdown cell that places the figure in the book gives its alt text and caption, so the
+    figure is accessible and numbered in the HTML. A reader running the notebook in Jupyter does
+    not see that directive rendered, so the figure is also displayed under the code cell; the cell
+    carries the tag ``remove-output`` so the HTML shows the figure once, where the Markdown puts
+    it (tests/test_notebook_standard.py checks the tag).
     """
     from myst_nb import glue
 
-    glue(name, fig, display=False)
+    glue(name, fig, display=True)
 
 
 def png_bytes(fig: Figure, dpi: int = 72) -> bytes:
