@@ -63,6 +63,16 @@ def test_worked_answers_in_solution_directives_are_dropped():
     assert "Find w." in text and "Next." in text and "{exercise}" in text
 
 
+def test_figure_directives_with_answers_in_their_alt_text_are_dropped():
+    nb = notebook(nbformat.v4.new_markdown_cell(
+        "Your results:\n\n:::{glue:figure} fig-l5-weights\n:alt: The VM gets 75 percent at weight 768.\n"
+        ":name: fig-l5-weights\n\nShare against weight.\n:::\n\nNext task."))
+    student, _ = make_student.student_notebook(nb, "t")
+    text = student.cells[0].source
+    assert "768" not in text and "glue:figure" not in text
+    assert "Your results:" in text and "Next task." in text
+
+
 def test_an_unclosed_solution_directive_fails():
     with pytest.raises(make_student.MarkerError, match="never closes"):
         make_student.student_notebook(notebook(nbformat.v4.new_markdown_cell(

@@ -16,6 +16,9 @@ For every lab notebook (the full edition, with solutions) it writes a student no
 - each region between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is removed;
 - each cell tagged ``solution`` is removed, and so is every ``{solution}`` directive (the worked
   answer the book shows in a dropdown under each exercise);
+- every ``{glue:figure}`` directive is removed: Jupyter does not render it (the figure itself is
+  displayed under the code cell that makes it), and its alt text and caption describe the figure
+  drawn from the reference solution, so they would give answers away;
 - every output, execution count and stored widget state is cleared.
 
 The other files a lab needs (fixture XML, labs/index.md) are copied beside them, and the edition is
@@ -107,10 +110,12 @@ def drop_solution_directives(text: str, where: str) -> tuple[str, list[str]]:
     >>> drop_solution_directives("Q?\n:::{solution} ex-1\nA.\n:::\nMore.", "t")
     ('Q?\nMore.', ['A.'])
     """
-    from virtbook.teaching import split_solution_directives
+    from virtbook.teaching import split_directive_blocks, split_solution_directives
 
     try:
-        return split_solution_directives(text)
+        text, removed = split_solution_directives(text)
+        text, _ = split_directive_blocks(text, "glue:figure")
+        return text, removed
     except ValueError as err:
         raise MarkerError(f"{where}: a {{solution}} block is opened but its fence never closes "
                           f"({err})") from None

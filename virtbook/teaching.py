@@ -244,8 +244,12 @@ def prerequisite_refs(text: str) -> tuple[str, ...]:
 
     >>> prerequisite_refs("Labs L1 and L3 (domain XML) and Chapters 5 and 6. Helpful: Chapter 2.")
     ('5', '6', 'L1', 'L3')
+    >>> prerequisite_refs("Chapter 6. {doc}`Chapter 2 <02-virtual-machines>` helps.")
+    ('6',)
     """
-    sentence = plain_text(first_sentence(text))
+    # Roles first, then the sentence: a sentence that starts with a role (``{doc}`...```) must
+    # not be glued onto the one before it.
+    sentence = first_sentence(plain_text(text))
     chapters = {int(n) for group in _CHAPTER_REFS.findall(sentence) for n in re.findall(r"\d+", group)}
     labs = {int(n) for group in _LAB_REFS.findall(sentence) for n in re.findall(r"\d+", group)}
     return tuple([str(n) for n in sorted(chapters)] + [f"L{n}" for n in sorted(labs)])
@@ -714,21 +718,24 @@ def repository(root: Path) -> Repository:
 # nbgrader
 # ---------------------------------------------------------------------------------------------
 
-def split_solution_directives(markdown: str) -> tuple[str, list[str]]:
-    r"""Markdown without its ``{solution}`` blocks, and the answer lines those blocks held.
+def split_directive_blocks(markdown: str, directive: str) -> tuple[str, list[str]]:
+    r"""Markdown without its ``{<directive>}`` blocks, and the lines those blocks held.
 
     Both fence styles are recognised (``:::{solution}`` and a backtick fence); option lines such
-    as ``:class: dropdown`` are not counted as answer text.
+    as ``:class: dropdown`` are not counted as content.
 
-    >>> split_solution_directives("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.")
+    >>> split_directive_blocks("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.", "solution")
     ('Q?\nNext.', ['A.'])
     """
+    if not re.fullmatch(r"[a-z][a-z:-]*", directive):
+        raise ValueError(f"directive must be a directive name such as 'solution', got {directive!r}")
+    opening = re.compile(r"^\s*(:{3,}|`{3,})\{" + re.escape(directive) + r"\}")
     lines = markdown.splitlines()
     kept: list[str] = []
     removed: list[str] = []
     i = 0
     while i < len(lines):
-        match = re.match(r"^\s*(:{3,}|`{3,})\{solution\}", lines[i])
+        match = opening.match(lines[i])
         if not match:
             kept.append(lines[i])
             i += 1
@@ -739,11 +746,20 @@ def split_solution_directives(markdown: str) -> tuple[str, list[str]]:
         while j < len(lines) and not closing.match(lines[j]):
             j += 1
         if j == len(lines):
-            raise ValueError(f"markdown must close every {{solution}} block; the one opened on "
+            raise ValueError(f"markdown must close every {{{directive}}} block; the one opened on "
                              f"line {i + 1} never closes")
-        removed += [line for line in lines[i + 1:j] if not line.lstrip().startswith(":class:")]
+        removed += [line for line in lines[i + 1:j] if not re.match(r"^\s*:class:", line)]
         i = j + 1
     return "\n".join(kept), removed
+
+
+def split_solution_directives(markdown: str) -> tuple[str, list[str]]:
+    r"""Markdown without its ``{solution}`` blocks, and the answer lines those blocks held.
+
+    >>> split_solution_directives("Q?\n:::{solution} ex-1\n:class: dropdown\nA.\n:::\nNext.")
+    ('Q?\nNext.', ['A.'])
+    """
+    return split_directive_blocks(markdown, "solution")
 
 
 def drop_solution_directives(markdown: str) -> str:
