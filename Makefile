@@ -16,7 +16,8 @@ help:
 	@echo "make test      set up, then run every test and print pytest's summary"
 	@echo "make outputs   re-execute every notebook in place (after you change one)"
 	@echo "make student   the labs' student edition in _build/student (+ .zip), and the book with"
-	@echo "               every solution hidden in _build/student-book/_build/html"
+	@echo "               every solution hidden (no lab pages, no instructor guide) in"
+	@echo "               _build/student-book/_build/html"
 	@echo "make lock      re-resolve requirements.txt from requirements.in"
 	@echo "make clean     remove _build;  make distclean also removes .venv"
 
@@ -46,9 +47,10 @@ outputs: setup
 
 student: setup
 	$(BIN)/python tools/make_student.py labs --out _build/student
-	$(BIN)/python tools/make_student.py --book-config _config.student.yml
-	$(BIN)/jupyter-book build . --config _config.student.yml --path-output _build/student-book $(JB_STRICT); \
-	  status=$$?; rm -f _config.student.yml; exit $$status
+	$(BIN)/python tools/make_student.py --book-config _config.student.yml --book-toc _toc.student.yml
+	$(BIN)/jupyter-book build . --config _config.student.yml --toc _toc.student.yml \
+	  --path-output _build/student-book $(JB_STRICT); \
+	  status=$$?; rm -f _config.student.yml _toc.student.yml; exit $$status
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

@@ -151,25 +151,32 @@ def test_student_lab_runs_up_to_its_first_stub_and_fails_there(lab, student_edit
 
 @pytest.mark.book
 def test_student_edition_of_the_book_hides_every_solution(root, built, tmp_path):
-    """`make student` also builds the book with sphinx-exercise's hide_solutions: the exercises
-    stay, every worked solution is gone."""
+    """`make student` also builds the book with sphinx-exercise's hide_solutions and without the
+    pages that give answers away (the labs, whose students get stub notebooks, and the instructor
+    guide): the exercises stay, every worked solution is gone, links to the missing pages become
+    plain text, and the build has no warning."""
     import subprocess
     import sys
     from pathlib import Path
 
-    config = root / "_config.student.yml"
-    make_student.student_book_config(root / "_config.yml", config)
+    config, toc = root / "_config.student.yml", root / "_toc.student.yml"
+    make_student.student_book_config(root / "_config.yml", config, root / "_toc.yml", toc)
     try:
         jb = Path(sys.executable).with_name("jupyter-book")
-        run = subprocess.run([str(jb), "build", str(root), "--config", str(config),
+        run = subprocess.run([str(jb), "build", str(root), "--config", str(config), "--toc", str(toc),
                               "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
                              cwd=root, capture_output=True, text=True, timeout=900)
     finally:
         config.unlink(missing_ok=True)
+        toc.unlink(missing_ok=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    html = tmp_path / "_build" / "html"
     page = "chapters/05-sharing-the-cpu.html"
     full = (built / page).read_text(encoding="utf-8")
-    student = (tmp_path / "_build" / "html" / page).read_text(encoding="utf-8")
+    student = (html / page).read_text(encoding="utf-8")
     assert full.count('class="solution') >= 3 and full.count('class="exercise') >= 3
     assert student.count('class="solution') == 0
     assert student.count('class="exercise') == full.count('class="exercise')
+    assert (html / "labs" / "index.html").is_file()
+    assert not list((html / "labs").glob("0*.html")) and not (html / "instructor.html").exists()
+    assert "labs/04-resource-controls.html" in full and "labs/04-resource-controls.html" not in student

@@ -2,11 +2,12 @@
 """Write the student edition of the labs: solutions out, stubs in, outputs cleared.
 
     python tools/make_student.py [--out _build/student] [NOTEBOOK_OR_FOLDER ...]   (default: labs)
-    python tools/make_student.py --book-config _build/student-config.yml
+    python tools/make_student.py --book-config _config.student.yml --book-toc _toc.student.yml
 
-The second form writes a copy of _config.yml that builds the student edition of the HTML book:
-the same pages with every exercise's solution hidden (sphinx-exercise's ``hide_solutions``; the
-book uses only the non-gated ``{solution}`` directive, which that option supports).
+The second form (with ``--book-toc``) writes a copy of _config.yml and _toc.yml that build the
+student edition of the HTML book: the chapters with every exercise's solution hidden
+(sphinx-exercise's ``hide_solutions``; the book uses only the non-gated ``{solution}`` directive,
+which that option supports), without the lab pages and the instructor guide.
 
 For every lab notebook (the full edition, with solutions) it writes a student notebook in which
 
@@ -210,13 +211,36 @@ def build(sources: list[Path], out: Path) -> dict[str, int]:
     return counts
 
 
-def student_book_config(config: Path, out: Path) -> None:
-    """Write ``config`` with ``hide_solutions`` switched on, for the student edition of the book."""
+#: Pages the student edition of the book leaves out: the labs themselves (students get them as
+#: notebooks with stubs; the HTML pages show the reference solutions and their outputs) and the
+#: instructor guide (rubrics and common mistakes).
+INSTRUCTOR_ONLY = re.compile(r"^(labs/0\d-|instructor$)")
+
+
+def student_book_config(config: Path, out: Path, toc: Path | None = None,
+                        toc_out: Path | None = None) -> None:
+    """Write the configuration (and table of contents) of the student edition of the book.
+
+    The config is ``config`` with sphinx-exercise's ``hide_solutions`` on. When ``toc`` and
+    ``toc_out`` are given, ``toc_out`` is ``toc`` without the pages in :data:`INSTRUCTOR_ONLY`;
+    links to those pages then render as plain text (Sphinx's ``ref.doc`` and ``ref.ref``
+    warnings are suppressed for this edition only, so the build stays warning-free).
+    """
     import yaml
 
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    data.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    sphinx_config = data.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["hide_solutions"] = True
     data["title"] = f"{data.get('title', 'Book')} (student edition)"
+    if toc is not None and toc_out is not None:
+        sphinx_config["suppress_warnings"] = sorted(
+            set(sphinx_config.get("suppress_warnings") or []) | {"ref.doc", "ref.ref", "ref.numref"})
+        tree = yaml.safe_load(toc.read_text(encoding="utf-8"))
+        for part in tree.get("parts", []):
+            part["chapters"] = [c for c in part.get("chapters", [])
+                                if not INSTRUCTOR_ONLY.match(str(c.get("file", "")))]
+        tree["parts"] = [p for p in tree.get("parts", []) if p["chapters"]]
+        toc_out.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
@@ -227,9 +251,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default="_build/student")
     parser.add_argument("--book-config", type=Path, default=None,
                         help="write a config for the student edition of the book here, and stop")
+    parser.add_argument("--book-toc", type=Path, default=None,
+                        help="with --book-config: also write its table of contents here")
     args = parser.parse_args(argv)
     if args.book_config is not None:
-        student_book_config(Path("_config.yml"), args.book_config)
+        student_book_config(Path("_config.yml"), args.book_config, Path("_toc.yml"), args.book_toc)
         print(f"student-edition book config in {args.book_config}")
         return 0
     try:
