@@ -26,9 +26,9 @@ Sources for the mechanisms and defaults
   Intel Xeon X5570 with KVM (Linux 2.6.34, EPT and VPID on) the *direct* cost of an exit, the CPU's
   world switch out of the guest and back, is about 2,000 cycles, and the indirect (cache pollution)
   and synchronous (hypervisor handling) costs "can in certain cases be an order of magnitude
-  higher". Older and newer processors differ: Adams and Agesen, "A Comparison of Software and
-  Hardware Techniques for x86 Virtualization", ASPLOS 2006, Table 1, report a VM entry of 2,409
-  cycles on a Pentium 4 and 937 cycles on a Core 2 Duo.
+  higher". Older processors were slower still: Adams and Agesen, "A Comparison of Software and
+  Hardware Techniques for x86 Virtualization", ASPLOS 2006, blame the first generation's "high
+  VMM/guest transition costs" for its poor showing against binary translation.
 * The emulated device. The ATA task-file sequence that a BIOS or driver uses to read sectors from
   an IDE disk: poll the status register, write sector count, LBA low/mid/high, device and command
   registers (ports 0x1F2-0x1F7), then read status again when the completion interrupt arrives
