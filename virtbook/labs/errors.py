@@ -86,7 +86,7 @@ class _Rule:
 # Order matters: the first matching rule wins, so specific patterns come before generic codes.
 _RULES: tuple[_Rule, ...] = (
     _Rule(("VIR_ERR_SYSTEM_ERROR", "VIR_ERR_NO_CONNECT", "VIR_ERR_INTERNAL_ERROR"),
-          r"[Ff]ailed to connect socket to '([^']+)': No such file or directory",
+          r"[Ff]ailed to connect socket to '([^']+)': (?:No such file or directory|Connection refused)",
           "No libvirt daemon is listening on {0}: start it (`sudo systemctl start libvirtd`, or "
           "`sudo tools/start_libvirt.sh` where there is no systemd) or unset VIRTBOOK_URI to use "
           "the built-in test driver."),
