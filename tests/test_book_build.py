@@ -76,3 +76,20 @@ def test_book_report_is_clean(root):
     run = subprocess.run([sys.executable, str(REPORT), "--strict"], cwd=root,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-4000:]
+
+
+def test_the_index_lists_every_glossary_term(built, root):
+    """Sphinx puts each glossary term in the general index; the TOC's Index page must be that index
+    (not an empty page that shadows it), and each entry must lead to the term's definition."""
+    from html import unescape
+
+    from test_references import glossary_terms
+
+    assert "genindex" in toc_entries(root), "the back matter has no Index page"
+    html = (built / "genindex.html").read_text(encoding="utf-8")
+    entries = {unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip().lower(): m.group(1)
+               for m in re.finditer(r'<a href="([^"]+)">(.*?)</a>', html)}
+    missing = [t for t in glossary_terms(root) if t not in entries]
+    assert not missing, f"glossary terms absent from the index: {missing[:10]} ({len(missing)} in all)"
+    targets = {href.split("#")[0] for term, href in entries.items() if term in glossary_terms(root)}
+    assert targets == {"glossary.html"}, f"index entries for glossary terms point at {targets}"
