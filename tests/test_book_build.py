@@ -93,3 +93,19 @@ def test_the_index_lists_every_glossary_term(built, root):
     assert not missing, f"glossary terms absent from the index: {missing[:10]} ({len(missing)} in all)"
     targets = {href.split("#")[0] for term, href in entries.items() if term in glossary_terms(root)}
     assert targets == {"glossary.html"}, f"index entries for glossary terms point at {targets}"
+
+
+def test_the_index_leads_to_the_chapters_on_key_systems(built):
+    """Besides the glossary, the index names the systems a reader looks up, at the chapter that
+    explains each one."""
+    html = (built / "genindex.html").read_text(encoding="utf-8")
+    expected = {"Xen": "chapters/04-types-of-virtualization.html",
+                "KVM": "chapters/04-types-of-virtualization.html",
+                "Docker": "chapters/07-containers.html",
+                "Kubernetes": "chapters/08-orchestration-security.html",
+                "QEMU": "chapters/09-emulation.html",
+                "AWS Lambda": "chapters/12-serverless.html"}
+    for name, page in expected.items():
+        link = re.search(r'<a href="([^"#]+)#[^"]*">' + re.escape(name) + r"</a>", html)
+        assert link, f"the index has no entry for {name}"
+        assert link.group(1) == page, f"the index entry {name} leads to {link.group(1)}, not {page}"
