@@ -404,3 +404,53 @@ def test_the_rubric_grades_every_task_of_every_lab_out_of_20(outline):
         assert total and sum(points) == int(total.group(1)) == 20, f"{lab.label}: points {points}"
         assert "#### Common mistakes" in body
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the book departs from the slides
+# ---------------------------------------------------------------------------------------------
+
+def test_a_closer_look_box_becomes_a_correction_under_its_slide(tmp_path):
+    root = make_book(tmp_path, with_lab=False)
+    write_nb(root / "chapters" / "02-c2.ipynb", chapter_cells(2) + [
+        md(":::{margin} Slides 13 and 14\n\"Snapshots replace backups\"\n:::\n\nProse.\n\n"
+           ":::{admonition} A closer look: \"Snapshots replace backups\"\n:class: tip\n"
+           "The slide says snapshots replace backups. They do not, because a snapshot lives in the "
+           "very file it protects {cite:p}`k`. More.\n:::"),
+        md("The web server averages {glue:text}`web-mean:.0%`.\n\n::::{admonition} A closer look\n"
+           "No slide quoted here, and the answer is short. A second sentence with "
+           "{glue:text}`n` in it.\n::::"),
+    ])
+    found = teaching.slide_corrections(root)
+    assert [(c.chapter, c.slides, c.claim) for c in found] == [
+        ("2", "13 and 14", '"Snapshots replace backups"'), ("2", "13 and 14", "A closer look")]
+    assert found[0].answer == ("They do not, because a snapshot lives in the very file it "
+                               "protects.")
+    assert found[1].answer == "No slide quoted here, and the answer is short."   # glue left out
+    table = teaching.corrections_table(found)
+    assert table.splitlines()[0] == "| Chapter | Slide | The slide's claim | What the chapter shows |"
+    assert len(table.splitlines()) == 4
+
+
+def test_box_answer_joins_a_short_sentence_and_cuts_a_long_one():
+    assert teaching.box_answer("More portable than what? Than a VM image, which also carries "
+                               "its kernel.") == ("More portable than what? Than a VM image, "
+                                                  "which also carries its kernel.")
+    long = "It is " + " ".join(["very"] * 80) + " long."
+    cut = teaching.box_answer(long, max_words=20)
+    assert cut.endswith("\u2026") and len(cut.split()) == 20
+    with pytest.raises(ValueError, match="max_words must be an integer of at least 8"):
+        teaching.box_answer("x", max_words=5)
+
+
+def test_every_chapter_box_is_listed_with_its_slide_and_an_answer():
+    found = teaching.slide_corrections(ROOT)
+    boxes = sum(len(re.findall(r"\{admonition\}\s*A closer look", "\n".join(
+        source(c) for c in load_notebook(p)["cells"] if c["cell_type"] == "markdown")))
+        for p in sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")))
+    assert len(found) == boxes and boxes >= 14
+    assert {c.chapter for c in found} == {str(n) for n in range(1, 15)}
+    for c in found:
+        assert re.match(r"^\d+", c.slides), f"chapter {c.chapter}: box {c.claim!r} is under no slide"
+        assert c.answer and not c.answer.startswith("The slide"), (c.chapter, c.claim, c.answer)
+        assert "{" not in c.answer and "`" not in c.answer.replace("`FROM`", ""), c.answer

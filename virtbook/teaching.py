@@ -447,6 +447,85 @@ def book_outline(root: Path) -> list[Page]:
     return [p for p in pages if p is not None and p.kind in ("chapter", "lab")]
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One "A closer look" box of a chapter: where the book answers a claim of the lecture."""
+
+    chapter: str    # "4"
+    slides: str     # the slide the box sits under, from the nearest margin note: "17", "13 and 14"
+    claim: str      # the box's title: the slide's words, or what it is about
+    answer: str     # the box's answer, in its first sentence that does not restate the slide
+
+
+#: A margin note naming the slide a passage follows: ":::{margin} Slide 21", "Slides 13 and 14".
+_SLIDE_NOTE = re.compile(r"^\s*(?::{3,}|`{3,})\{margin\}\s*(?:Deepens\s+)?[Ss]lides?\s+(.+?)\s*$")
+_CLOSER_LOOK = re.compile(r"^\s*(?::{3,}|`{3,})\{admonition\}\s*(A closer look(?::\s*(.*?))?)\s*$")
+#: Sentences that only restate the slide ("The slide says ...") before the box answers it.
+_RESTATES = re.compile(r"^(?:The|This) (?:slide|lecture)(?:'s)?\b|^The lecture's\b|\bare told\b")
+#: A number glued in from a code cell: the table cannot show it, so its sentence is left out.
+_GLUED = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
+
+
+def box_answer(body: str, max_words: int = 60) -> str:
+    """The first sentence of a box's body that answers rather than restates the slide.
+
+    A sentence of fewer than eight words ("More portable than what?") gets the next one with it;
+    an answer longer than ``max_words`` is cut at a word and ends with an ellipsis.
+
+    >>> box_answer("The slide says X is Y. It is not, since X has been Z from 2007 {cite:p}`k`. More.")
+    'It is not, since X has been Z from 2007.'
+    >>> box_answer("True by default, false by design. Without limits a container takes all.")
+    'True by default, false by design. Without limits a container takes all.'
+    """
+    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 8:
+        raise ValueError(f"max_words must be an integer of at least 8, got {max_words!r}")
+    text = plain_text(_GLUED.sub("\x00", body))
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z\"(])", text) if x]
+    answers = [x for x in sentences if not _RESTATES.search(x) and "\x00" not in x] or \
+        [x for x in sentences if "\x00" not in x]
+    if not answers:
+        return ""
+    chosen = answers[0]
+    if len(chosen.split()) < 8 and len(answers) > 1 and sentences.index(answers[1]) == \
+            sentences.index(chosen) + 1:
+        chosen += " " + answers[1]
+    words = chosen.split()
+    if len(words) > max_words:
+        chosen = " ".join(words[:max_words]).rstrip(",;:") + "\u2026"
+    return chosen
+
+
+def slide_corrections(root: Path) -> list[Correction]:
+    """Every "A closer look" box of the chapters, in book order, with the slide it answers."""
+    root = _check_root(root)
+    found: list[Correction] = []
+    for entry in toc(root):
+        match = CHAPTER_FILE.match(entry.file)
+        path = _page_file(root, entry.file) if match else None
+        if path is None:
+            continue
+        markdown = "\n\n".join(c["source"] for c in _cells(path) if c["cell_type"] == "markdown")
+        slides = ""
+        for i, line in enumerate(lines := markdown.splitlines()):
+            note = _SLIDE_NOTE.match(line)
+            if note:
+                slides = note.group(1)
+                continue
+            box = _CLOSER_LOOK.match(line)
+            if box:
+                body = admonition("\n".join(lines[i:]), box.group(1)) or ""
+                found.append(Correction(chapter=str(int(match.group(1))), slides=slides,
+                                        claim=plain_text(box.group(2) or box.group(1)),
+                                        answer=box_answer(body)))
+    return found
+
+
+def corrections_table(corrections: list[Correction]) -> str:
+    """The guide's table of where the book departs from the lecture's slides."""
+    rows = [[c.chapter, c.slides or "\u2013", c.claim, c.answer] for c in corrections]
+    return markdown_table(["Chapter", "Slide", "The slide's claim", "What the chapter shows"], rows)
+
+
 def labs_index_minutes(root: Path) -> dict[str, int]:
     """The time column of the labs' index page: ``{"labs/01-meet-libvirt": 45, ...}``.
 
