@@ -232,6 +232,33 @@ def test_dashboard_png_has_the_figures_size_and_blits_after_the_first_draw(defau
     assert small.full_redraws == 2  # a new host size changes the axes: the background is rebuilt
 
 
+def test_prewarmed_backgrounds_give_the_same_frames_without_full_draws(default_run):
+    host, vms, kwargs, result = default_run
+    runs = {p: simulate(host.__class__(pcpus=p), vms[:3], "credit", duration_ms=500)
+            for p in (2, 3, 5)}
+    cold = cpu_plots.SchedulerDashboard(runs[2].vm_names, blit=True)
+    warm = cpu_plots.SchedulerDashboard(runs[2].vm_names, blit=True)
+    for board in (cold, warm):
+        board.update(runs[2])
+        board.png()
+    assert warm.prewarm(range(1, 7)) == 5            # 2 pCPUs was drawn by the first frame
+    assert warm.prewarm([3, 5]) == 0                 # already there: nothing drawn twice
+    for p in (5, 3, 2):
+        cold.update(runs[p])
+        warm.update(runs[p])
+        assert warm.png() == cold.png(), f"{p} pCPUs: the prewarmed frame differs"
+    assert (cold.full_redraws, warm.full_redraws, warm.prewarmed) == (3, 1, 5)
+    assert warm.ax_tl.get_ylim()[1] == pytest.approx(2 - 0.4)  # the current host is restored
+
+
+def test_prewarm_refuses_a_plain_figure_and_bad_host_sizes(default_run):
+    host, vms, kwargs, result = default_run
+    with pytest.raises(ValueError, match="prewarm needs a dashboard made with blit=True"):
+        cpu_plots.SchedulerDashboard(result.vm_names).prewarm([2])
+    with pytest.raises(ValueError, match="pcpus must be an integer in 1..1024"):
+        cpu_plots.SchedulerDashboard(result.vm_names, blit=True).prewarm([0])
+
+
 def test_dashboard_rejects_mismatched_input(default_run):
     host, vms, kwargs, result = default_run
     board = cpu_plots.SchedulerDashboard(["a", "b"])

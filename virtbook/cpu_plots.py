@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -245,12 +245,14 @@ class SchedulerDashboard:
     the data of existing artists (collections, bars, lines) rather than clearing the axes.
     :meth:`png` renders the figure with Agg into PNG bytes for an ``ipywidgets.Image``.
 
-    With ``blit=True`` (the widget's setting) the parts that rarely change (axes, ticks, labels,
-    legends, title) are rendered once into a background image and only the data artists are drawn
-    over it on each update; the background is rebuilt only when an axis range, the number of
-    pCPUs, the legend or the title changes. Axis ranges are rounded to a few fixed steps so that
-    most control changes reuse the background. With ``blit=False`` (the default) the figure is an
-    ordinary matplotlib figure that can be displayed or glued into the book.
+    With ``blit=True`` (the widget's setting) the parts that do not depend on the data (axes,
+    ticks, labels, the VM legend) are rendered into a background image and only the data artists,
+    the latency legend and the title are drawn over it on each update. The background depends only
+    on the host size and the timeline's window, so one is kept per host size, and :meth:`prewarm`
+    draws them all ahead of time: a control change is then a blit, and the benchmark
+    (benchmarks/bench_cpu_widget.py) finds changes well within the widget's 100 ms budget. With ``blit=False`` (the
+    default) the figure is an ordinary matplotlib figure that can be displayed or glued into the
+    book.
     """
 
     def __init__(
@@ -276,11 +278,13 @@ class SchedulerDashboard:
         (self.ax_tl, self.ax_share), (self.ax_rdy, self.ax_lat) = axes
         self._canvas = FigureCanvasAgg(self.fig)
         self._frozen = False
-        self._background = None
-        self._background_key = None
+        #: Rendered backgrounds (axes, ticks, legend: all but the data), by (pCPUs, window end).
+        self._backgrounds: dict[tuple, Any] = {}
         self._key = None
         self.full_redraws = 0
         """How many times :meth:`png` rendered the whole figure (the rest were blits)."""
+        self.prewarmed = 0
+        """How many backgrounds :meth:`prewarm` rendered ahead of time."""
         n = len(names)
         x = np.arange(n)
 
@@ -375,9 +379,7 @@ class SchedulerDashboard:
         window = arr[(arr[:, 2] > t0) & (arr[:, 1] < t1)] if arr.size else arr
         for i, patch in enumerate(self._boxes):
             patch.set_path(boxes_path(_boxes(window, i, (t0, t1))))
-        self.ax_tl.set_ylim(-0.6, result.pcpus - 0.4)
-        self.ax_tl.set_yticks(range(result.pcpus))
-        self.ax_tl.set_xlim(t0, t1)
+        self._set_host(result.pcpus, t1)
 
         share = [result.cpu_share[nm] for nm in names]
         for bar, h in zip(self._share, share):
@@ -392,9 +394,6 @@ class SchedulerDashboard:
             top = max(top, max(ent))
         else:
             self._ent.set_segments([])
-        # No VM can use more than the host has: a fixed scale per host size keeps the
-        # background (axes, ticks) valid across control changes.
-        self.ax_share.set_ylim(0, result.pcpus * 1.05)
 
         rdy = [result.ready_pct[nm] for nm in names]
         cstp = [result.costop_pct[nm] for nm in names]
@@ -431,6 +430,60 @@ class SchedulerDashboard:
         self._key = (result.pcpus, t1)
         return self.fig
 
+    def _set_host(self, pcpus: int, t1: float) -> None:
+        """The axis ranges that depend on the host: the background is keyed by these alone."""
+        t0 = self.window_ms[0]
+        self.ax_tl.set_ylim(-0.6, pcpus - 0.4)
+        self.ax_tl.set_yticks(range(pcpus))
+        self.ax_tl.set_xlim(t0, t1)
+        # No VM can use more than the host has: a fixed scale per host size keeps the
+        # background (axes, ticks) valid across control changes.
+        self.ax_share.set_ylim(0, pcpus * 1.05)
+
+    #: Backgrounds kept at most (one per host size and window; a few MB each).
+    CACHE_SIZE = 16
+
+    def _cache(self, key: tuple) -> None:
+        self._backgrounds.pop(key, None)
+        self._backgrounds[key] = self._canvas.copy_from_bbox(self.fig.bbox)
+        while len(self._backgrounds) > self.CACHE_SIZE:
+            self._backgrounds.pop(next(iter(self._backgrounds)))
+
+    def _freeze(self) -> None:
+        if not self._frozen:
+            # Keep the positions constrained layout found; later draws skip the layout solver.
+            self.fig.set_layout_engine("none")
+            self._frozen = True
+
+    def prewarm(self, pcpus_values: Sequence[int]) -> int:
+        """Render the background for each host size in ``pcpus_values`` now, not on first use.
+
+        A widget calls this once after its first frame: moving the pCPU slider then costs a blit
+        instead of a full draw of axes, ticks and legend. Returns how many backgrounds it drew.
+        The figure's layout is the one of its first draw, so a prewarmed background is the same
+        image that a full draw for that host size would make.
+        """
+        if not self.blit:
+            raise ValueError("prewarm needs a dashboard made with blit=True")
+        values = [check_int("pcpus", p, 1, 1024) for p in pcpus_values]
+        if self._key is not None and not self._frozen:
+            self.render()  # the first frame fixes the layout, as it would without prewarming
+        t1 = self._key[1] if self._key is not None else self.window_ms[1]
+        current = self._key
+        drawn = 0
+        for p in values:
+            if (p, t1) in self._backgrounds:
+                continue
+            self._set_host(p, t1)
+            self._canvas.draw()  # skips the animated (data) artists
+            self._freeze()
+            self._cache((p, t1))
+            drawn += 1
+        self.prewarmed += drawn
+        if current is not None:
+            self._set_host(*current)
+        return drawn
+
     # -- rendering ----------------------------------------------------------------------------
     def render(self) -> None:
         """Bring the Agg canvas up to date: a full draw, or (``blit=True``) a blit when possible."""
@@ -438,19 +491,17 @@ class SchedulerDashboard:
         if not self.blit:
             canvas.draw()
             self.full_redraws += 1
-        elif self._background is None or self._key != self._background_key:
+        elif self._key not in self._backgrounds:
             canvas.draw()  # skips the animated (data) artists
             self.full_redraws += 1
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = self._key
+            self._cache(self._key)
             self._draw_dynamic()
         else:
-            canvas.restore_region(self._background)
+            background = self._backgrounds.pop(self._key)
+            self._backgrounds[self._key] = background  # most recently used last
+            canvas.restore_region(background)
             self._draw_dynamic()
-        if not self._frozen:
-            # Keep the positions constrained layout found; later draws skip the layout solver.
-            self.fig.set_layout_engine("none")
-            self._frozen = True
+        self._freeze()
 
     def _draw_dynamic(self) -> None:
         for artist in self._dynamic:

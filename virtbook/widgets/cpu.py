@@ -336,6 +336,8 @@ def scheduler_demo(settings: DemoSettings | None = None):
         for w in r.values():
             w.observe(redraw, names="value")
     redraw()
+    # Draw the axes for every host size now, so the pCPU slider answers with a blit.
+    board.prewarm(range(1, MAX_PCPUS + 1))
     top = widgets.HBox([pcpus, scheduler, coschedule, boost])
     return widgets.VBox([top, grid, status, image])
 
