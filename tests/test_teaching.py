@@ -405,7 +405,6 @@ def test_the_rubric_grades_every_task_of_every_lab_out_of_20(outline):
         assert "#### Common mistakes" in body
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Where the book departs from the slides
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -250,9 +250,9 @@ class SchedulerDashboard:
     the latency legend and the title are drawn over it on each update. The background depends only
     on the host size and the timeline's window, so one is kept per host size, and :meth:`prewarm`
     draws them all ahead of time: a control change is then a blit, and the benchmark
-    (benchmarks/bench_cpu_widget.py) finds changes well within the widget's 100 ms budget. With ``blit=False`` (the
-    default) the figure is an ordinary matplotlib figure that can be displayed or glued into the
-    book.
+    (benchmarks/bench_cpu_widget.py) finds changes well within the widget's 100 ms budget. With
+    ``blit=False`` (the default) the figure is an ordinary matplotlib figure that can be displayed
+    or glued into the book.
     """
 
     def __init__(
@@ -278,8 +278,9 @@ class SchedulerDashboard:
         (self.ax_tl, self.ax_share), (self.ax_rdy, self.ax_lat) = axes
         self._canvas = FigureCanvasAgg(self.fig)
         self._frozen = False
-        #: Rendered backgrounds (axes, ticks, legend: all but the data), by (pCPUs, window end).
-        self._backgrounds: dict[tuple, Any] = {}
+        #: Rendered backgrounds (axes, ticks, legend: all but the data), by (pCPUs, window end);
+        #: one per host size and window, a few MB each.
+        self._backgrounds = plots.BackgroundCache(16)
         self._key = None
         self.full_redraws = 0
         """How many times :meth:`png` rendered the whole figure (the rest were blits)."""
@@ -440,15 +441,6 @@ class SchedulerDashboard:
         # background (axes, ticks) valid across control changes.
         self.ax_share.set_ylim(0, pcpus * 1.05)
 
-    #: Backgrounds kept at most (one per host size and window; a few MB each).
-    CACHE_SIZE = 16
-
-    def _cache(self, key: tuple) -> None:
-        self._backgrounds.pop(key, None)
-        self._backgrounds[key] = self._canvas.copy_from_bbox(self.fig.bbox)
-        while len(self._backgrounds) > self.CACHE_SIZE:
-            self._backgrounds.pop(next(iter(self._backgrounds)))
-
     def _freeze(self) -> None:
         if not self._frozen:
             # Keep the positions constrained layout found; later draws skip the layout solver.
@@ -477,7 +469,7 @@ class SchedulerDashboard:
             self._set_host(p, t1)
             self._canvas.draw()  # skips the animated (data) artists
             self._freeze()
-            self._cache((p, t1))
+            self._backgrounds.put((p, t1), self._canvas.copy_from_bbox(self.fig.bbox))
             drawn += 1
         self.prewarmed += drawn
         if current is not None:
@@ -491,14 +483,12 @@ class SchedulerDashboard:
         if not self.blit:
             canvas.draw()
             self.full_redraws += 1
-        elif self._key not in self._backgrounds:
+        elif (background := self._backgrounds.get(self._key)) is None:
             canvas.draw()  # skips the animated (data) artists
             self.full_redraws += 1
-            self._cache(self._key)
+            self._backgrounds.put(self._key, canvas.copy_from_bbox(self.fig.bbox))
             self._draw_dynamic()
         else:
-            background = self._backgrounds.pop(self._key)
-            self._backgrounds[self._key] = background  # most recently used last
             canvas.restore_region(background)
             self._draw_dynamic()
         self._freeze()

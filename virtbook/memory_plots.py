@@ -249,10 +249,9 @@ class Dashboard:
         self._slow_legend = None
         self._axes = (self.ax_host, self.ax_vms, self.ax_slow)
         self._limits: tuple = ()
-        #: Rendered backgrounds by (VM names, axis limits), least recently used first.
-        self._backgrounds: dict[tuple, tuple] = {}
-        #: How many backgrounds :meth:`draw` keeps (about 1.2 MB each at the widget's size).
-        self.cache_size = 12
+        #: Rendered backgrounds by (VM names, axis limits): 12 kept, about 1.2 MB each at the
+        #: widget's size.
+        self._backgrounds = plots.BackgroundCache(12)
         self._layout_key: Optional[tuple] = None
         self._canvas = None
         #: Full redraws (background rendered anew) and blitted redraws done by :meth:`png`.
@@ -451,7 +450,7 @@ class Dashboard:
             self.full_draws += 1
             return
         key = self._limits
-        entry = self._backgrounds.pop(key, None)
+        entry = self._backgrounds.get(key)
         if entry is None:
             layout_key = self._layout_for(key)
             relayout = layout_key != self._layout_key
@@ -470,9 +469,7 @@ class Dashboard:
             self._layout_key = entry[2]
             canvas.restore_region(entry[0])
             self.blit_draws += 1
-        self._backgrounds[key] = entry  # most recently used last
-        while len(self._backgrounds) > self.cache_size:
-            self._backgrounds.pop(next(iter(self._backgrounds)))
+        self._backgrounds.put(key, entry)
         renderer = canvas.get_renderer()
         for art in sorted(self._data_artists(), key=lambda a: a.get_zorder()):
             art.axes.draw_artist(art)

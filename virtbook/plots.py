@@ -124,6 +124,47 @@ def glue_figure(name: str, fig: Figure) -> None:
     glue(name, fig, display=True)
 
 
+class BackgroundCache:
+    """Rendered backgrounds of a blitting dashboard, by key; the least recently used goes first.
+
+    A widget's figure keeps its axes, ticks and legends in a background image and draws only the
+    data over it. Each key (host size, axis limits, VM names, ...) has its own background; this
+    keeps the last ``size`` of them.
+
+    >>> cache = BackgroundCache(2)
+    >>> cache.put("a", 1); cache.put("b", 2); cache.get("a"); cache.put("c", 3)
+    1
+    >>> "b" in cache, "a" in cache, len(cache)
+    (False, True, 2)
+    """
+
+    def __init__(self, size: int) -> None:
+        from ._validate import check_int
+
+        self.size = check_int("size", size, 1)
+        self._items: dict = {}
+
+    def get(self, key):
+        """The background for ``key`` (now the most recently used), or None."""
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._items[key] = item
+        return item
+
+    def put(self, key, item) -> None:
+        """Keep ``item`` for ``key``, dropping the least recently used beyond ``size``."""
+        self._items.pop(key, None)
+        self._items[key] = item
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 def png_bytes(fig: Figure, dpi: int = 72) -> bytes:
     """The figure as PNG bytes, without the timestamp and software tags that change per run.
 

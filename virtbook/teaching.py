@@ -506,7 +506,8 @@ def slide_corrections(root: Path) -> list[Correction]:
             continue
         markdown = "\n\n".join(c["source"] for c in _cells(path) if c["cell_type"] == "markdown")
         slides = ""
-        for i, line in enumerate(lines := markdown.splitlines()):
+        lines = markdown.splitlines()
+        for i, line in enumerate(lines):
             note = _SLIDE_NOTE.match(line)
             if note:
                 slides = note.group(1)
