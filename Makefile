@@ -43,7 +43,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 outputs: setup
-	$(BIN)/python tools/run_notebooks.py chapters labs instructor.ipynb
+	$(BIN)/python tools/run_notebooks.py chapters labs instructor.ipynb validation.ipynb
 
 student: setup
 	$(BIN)/python tools/make_student.py labs --out _build/student
