@@ -36,14 +36,14 @@ Sources (BibTeX keys of the book's references.bib in brackets):
   "Memory Subsystem: Latency" (EPYC 7742: L1 4, L2 13, L3 ~34 cycles / ~10.27 ns; DRAM ~122 ns
   full random over 128 MB, NPS1).
 * [intel2017intel] Intel, *Intel SSD Data Center S4500/S4600 Series Product Specification*,
-  feature summary (random 4 KB read latency 110 us typical; sequential read up to 500 MB/s).
+  feature summary (random read latency 110 us typical; sequential read up to 500 MB/s).
 * [dean2009designs] J. Dean, "Designs, Lessons and Advice from Building Large Distributed
   Systems", LADIS 2009 keynote,
   https://www.cs.cornell.edu/projects/ladis2009/talks/dean-keynote-ladis2009.pdf
   (round trip within the same datacenter: 500,000 ns).
 * [western2018ultrastar] Western Digital, *Ultrastar DC HC310 3.5 inch SATA Hard Disk Drive
-  Specifications*, rev. 1.4, Sept. 2018, section 4.5.1 (average read seek 7.4 ms; average
-  latency 4.16 ms at 7200 RPM).
+  Specifications*, rev. 1.4, Sept. 2018, section 4.5.1 (average read seek 7.4 ms, without command
+  overhead; average latency 4.16 ms at 7200 RPM).
 * [linux2026sysfs] Linux kernel, ABI file testing/sysfs-devices-system-cpu,
   https://www.kernel.org/doc/Documentation/ABI/testing/sysfs-devices-system-cpu (cache/index*
   attributes level, type, size).
