@@ -286,6 +286,30 @@ def test_live_and_shipped_test_domains_describe_the_same_hardware():
     assert vc.diff(vc.parse_domain_xml(shipped), vc.parse_domain_xml(live.xml)) == []
 
 
+def test_test_driver_host_constants_are_what_the_live_driver_reports():
+    libvirt = pytest.importorskip("libvirt")
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    conn = libvirt.open("test:///default")
+    try:
+        _model, memory_mib, cpus, *_ = conn.getInfo()
+    finally:
+        conn.close()
+    assert (cpus, memory_mib) == (vc.TEST_DRIVER_HOST_CPUS, vc.TEST_DRIVER_HOST_MEMORY_MIB)
+
+
+def test_exercise_numbers_of_chapter_2():
+    """The test driver's VM against its host (exercise 3) and 4 GB against 4 GiB (exercise 4)."""
+    vm = vc.parse_domain_xml(TEST_DEFAULT.read_text(encoding="utf-8"))
+    assert (vm.memory_mib, vm.current_memory_mib, vm.vcpus) == (8192, 2048, 2)
+    found = vc.validate(vm, host_cpus=vc.TEST_DRIVER_HOST_CPUS,
+                        host_memory_mib=vc.TEST_DRIVER_HOST_MEMORY_MIB)
+    assert [f.rule for f in found] == ["memory-exceeds-host"]
+    sizes = {unit: vc.parse_domain_xml(f"<domain><name>m</name><memory unit='{unit}'>4</memory>"
+                                       "<vcpu>1</vcpu></domain>") for unit in ("GB", "G")}
+    assert sizes["GB"].memory_kib == 3_906_250 and sizes["G"].memory_kib == 4_194_304
+    assert sizes["GB"].memory_mib == pytest.approx(3814.70, abs=0.005)
+
+
 @pytest.mark.parametrize("devices, vcpu", [
     ("<disk type='file' device='disk'><source file='/guest/a'/><target dev='vda' bus='virtio'/>"
      "</disk><disk type='file' device='disk'><source file='/guest/b'/><target dev='vda' "

@@ -36,14 +36,14 @@ Sources (BibTeX keys of the book's references.bib in brackets):
   "Memory Subsystem: Latency" (EPYC 7742: L1 4, L2 13, L3 ~34 cycles / ~10.27 ns; DRAM ~122 ns
   full random over 128 MB, NPS1).
 * [intel2017intel] Intel, *Intel SSD Data Center S4500/S4600 Series Product Specification*,
-  feature summary (random 4 KB read latency 110 us typical; sequential read up to 500 MB/s).
+  feature summary (random read latency 110 us typical; sequential read up to 500 MB/s).
 * [dean2009designs] J. Dean, "Designs, Lessons and Advice from Building Large Distributed
   Systems", LADIS 2009 keynote,
   https://www.cs.cornell.edu/projects/ladis2009/talks/dean-keynote-ladis2009.pdf
   (round trip within the same datacenter: 500,000 ns).
 * [western2018ultrastar] Western Digital, *Ultrastar DC HC310 3.5 inch SATA Hard Disk Drive
-  Specifications*, rev. 1.4, Sept. 2018, section 4.5.1 (average read seek 7.4 ms; average
-  latency 4.16 ms at 7200 RPM).
+  Specifications*, rev. 1.4, Sept. 2018, section 4.5.1 (average read seek 7.4 ms, without command
+  overhead; average latency 4.16 ms at 7200 RPM).
 * [linux2026sysfs] Linux kernel, ABI file testing/sysfs-devices-system-cpu,
   https://www.kernel.org/doc/Documentation/ABI/testing/sysfs-devices-system-cpu (cache/index*
   attributes level, type, size).
@@ -110,7 +110,7 @@ PUBLISHED_LEVELS: tuple[Level, ...] = (
           "De Gelas, memory subsystem latency table: ~34 cycles, ~10.27 ns, EPYC 7742"),
     Level("DRAM (main memory)", 122.0, "16-64 GB (typical)", "degelas2019amd",
           "De Gelas: ~122 ns full random over 128 MB (NPS1); size from Tanenbaum & Bos, Fig. 1-9"),
-    Level("SATA SSD random 4 KiB read", 110_000.0, "240 GB-7.68 TB", "intel2017intel",
+    Level("SATA SSD random read", 110_000.0, "240 GB-7.68 TB", "intel2017intel",
           "Intel DC S4500 product specification: random read latency 110 us (typical)"),
     Level("Datacenter round trip", 500_000.0, "the whole datacenter", "dean2009designs",
           "Dean, LADIS 2009 keynote, 'numbers everyone should know': 500,000 ns"),
@@ -158,6 +158,9 @@ ELEMENT_BYTES = 8  # int64 elements
 PATTERNS = ("sequential", "random")
 #: The timed runs of each size are spread over this many sweeps through all the sizes.
 SWEEPS = 3
+#: Elements gathered per timed run, and timed runs per size and pattern, by default.
+DEFAULT_ACCESSES = 2 ** 17
+DEFAULT_REPEATS = 21
 
 
 @dataclass(frozen=True)
@@ -255,8 +258,9 @@ def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *, accesses: int = 2 ** 17,
-                         repeats: int = 21, seed: int = 0,
+def measure_access_times(sizes_bytes: Sequence[int] = DEFAULT_SIZES, *,
+                         accesses: int = DEFAULT_ACCESSES, repeats: int = DEFAULT_REPEATS,
+                         seed: int = 0,
                          timer: Callable[[], int] = time.perf_counter_ns) -> AccessTimes:
     """Time sequential and random gathers over arrays of growing size; median ns per access.
 

@@ -51,8 +51,14 @@ __all__ = [
     "OtherDevice", "VirtualHardware", "Change", "Finding", "DomainSource", "MEMORY_UNITS",
     "parse_domain_xml", "diff", "validate", "hardware_rows", "hardware_markdown",
     "changes_markdown", "findings_markdown", "report_markdown", "read_test_driver_domain",
-    "draw_diagram",
+    "draw_diagram", "TEST_DRIVER_HOST_CPUS", "TEST_DRIVER_HOST_MEMORY_MIB",
 ]
+
+#: The fake host of libvirt's default test driver (``test:///default``), as ``virNodeGetInfo``
+#: reports it (checked with libvirt 9.0): 16 CPUs and 3072 MiB of memory. Chapter 2's exercise
+#: compares the test driver's VM with it; a test checks it against the live driver.
+TEST_DRIVER_HOST_CPUS = 16
+TEST_DRIVER_HOST_MEMORY_MIB = 3072
 
 #: libvirt's memory units and their size in bytes (formatdomain, "Memory Allocation").
 MEMORY_UNITS: dict[str, int] = {
