@@ -1,5 +1,8 @@
 """The I/O exit model behaves like the mechanisms it follows, and the Xen data match the paper."""
 import math
+import re
+
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,6 +13,7 @@ from virtbook.iomodel import (ATA_DMA_READ_SEQUENCE, ATA_PIO_READ_SEQUENCE, TRAN
                               ExitCosts, NestedExit, VirtioQueue, relative_performance,
                               run_emulated, run_virtio, sweep_batch_sizes, trace_emulated,
                               trace_virtio)
+from solution_check import check_printed, solution_code, solution_text, unglued_prose
 
 ops = st.integers(min_value=1, max_value=5000)
 batch = st.integers(min_value=1, max_value=512)
@@ -192,3 +196,39 @@ def test_lower_is_better_benchmarks_are_inverted():
 def test_bad_input_raises_a_clear_value_error(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
         make()
+
+
+# --- the chapter's solutions print what they say, and quote only model numbers ---------------
+
+CH4 = Path(__file__).resolve().parents[1] / "chapters" / "04-types-of-virtualization.ipynb"
+
+
+@pytest.mark.parametrize("label", ["ex-04-2", "ex-04-3", "ex-04-4"])
+def test_chapter_4_solution_code_prints_what_the_solution_claims(label):
+    blocks = solution_code(CH4, label)
+    assert blocks, f"{label} has no code to check"
+    for code in blocks:
+        printed, claimed = check_printed(code)
+        assert claimed and printed == claimed
+
+
+@pytest.mark.parametrize("label", ["ex-04-2", "ex-04-3", "ex-04-4"])
+def test_chapter_4_solution_prose_quotes_numbers_only_through_glue(label):
+    prose = unglued_prose(solution_text(CH4, label))
+    # Digits that are neither glued nor part of the exercise's own givens (1,000 reads, batch
+    # sizes, cycles, GHz, 90%, ten VMX instructions, the 6 to 8% of Turtles) must not appear.
+    givens = {"1,000", "16", "2,000", "2.93", "4,000", "10", "63", "1000", "512", "52", "100",
+              "8", "90", "6", "2", "1", "3", "4", "9", "0", "500", "20000", "4096", "µs"}
+    numbers = set(re.findall(r"\d+(?:[.,]\d+)*", prose))
+    assert numbers <= givens, f"{label} quotes {sorted(numbers - givens)} without glue"
+
+
+def test_chapter_4_solution_hand_numbers_match_the_model():
+    """The few numbers the solutions derive by hand in prose, checked against the model."""
+    assert VirtioQueue(batch_size=16).batches(1000) == 63                       # ex-04-2
+    queue = VirtioQueue(batch_size=8, notify_suppressed=0.9)                    # ex-04-3 (c)
+    assert (queue.batches(4096), queue.notifications(4096), queue.interrupts(4096)) == (512, 52, 512)
+    slow = run_emulated(4096, EmulatedDevice(), ExitCosts(handling_cycles=20000))
+    assert slow.microseconds_per_op > 100                                       # ex-04-3 (b)
+    assert ExitCosts().cycles_per_exit == 4000 and ExitCosts(exit_cycles=500).cycles_per_exit == 2500
+    assert NestedExit(10).l0_exits_per_l2_exit == 1 + 10 + 1                    # ex-04-4
