@@ -1,7 +1,10 @@
 """Behaviour of the consolidation model behind chapter 3: traces, packing, cost and recovery."""
 from __future__ import annotations
 
+import json
 import math
+import re
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -13,6 +16,7 @@ from virtbook.consolidation import (FAILURES, CostModel, ProtectionScheme, Serve
                                     annual_cost, best_recovery, consolidate, cost_comparison,
                                     default_schemes, diurnal_shape, host_sweep, pack, power_watts,
                                     recover, small_business_traces)
+from solution_check import check_printed, solution_code, solution_text, unglued_prose
 
 matplotlib.use("Agg")
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
@@ -280,3 +284,61 @@ def test_the_docstring_examples_still_hold():
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------- the chapter's own numbers
+
+CH3 = Path(__file__).resolve().parents[1] / "chapters" / "03-why-virtualize.ipynb"
+
+
+def test_exercise_labels_are_consecutive_and_every_reference_resolves():
+    text = "".join("".join(c["source"]) for c in json.loads(CH3.read_text())["cells"])
+    labels = re.findall(r":label: (ex-03-\d+)", text)
+    assert labels == [f"ex-03-{i}" for i in range(1, len(labels) + 1)]
+    assert set(re.findall(r"\{ref\}`(ex-03-\d+)`", text)) <= set(labels)
+    assert re.findall(r":::\{solution\} (ex-03-\d+)", text) == labels
+
+
+@pytest.mark.parametrize("label", ["ex-03-1", "ex-03-2", "ex-03-3", "ex-03-4"])
+def test_chapter_3_solution_code_prints_what_the_solution_claims(label):
+    for code in solution_code(CH3, label):
+        printed, claimed = check_printed(code)
+        assert claimed and printed == claimed
+
+
+def test_chapter_3_solution_prose_numbers_are_the_models_inputs_or_outputs():
+    """Numbers typed by hand in the solutions, checked against the model's defaults."""
+    backup, snapshot, replica = default_schemes()
+    assert (backup.interval_hours, snapshot.interval_hours) == (24, 1)          # ex-03-1, ex-03-4
+    assert (replica.interval_hours * 60, replica.restore_hours * 60) == (5, 5)  # ex-03-4
+    model = CostModel()                                                         # ex-03-5
+    assert (model.peak_watts, model.idle_fraction) == (300, 0.5)
+    idle_kwh = model.peak_watts * model.idle_fraction * 8760 / 1000
+    assert idle_kwh == 1314
+    r = consolidate(2, 0.45, 0.2)
+    c = cost_comparison(r)
+    assert math.isclose(c["before"].kwh - c["after"].kwh, idle_kwh)
+    for label in ("ex-03-1", "ex-03-2", "ex-03-3", "ex-03-4", "ex-03-5"):
+        typed = set(re.findall(r"\d+(?:[.,]\d+)*", unglued_prose(solution_text(CH3, label))))
+        allowed = {"1", "2", "5", "10", "15", "24", "0", "20", "80", "45", "90", "100", "150",
+                   "300", "0.5", "0.20", "8,760", "1,314", "11", "9", "6", "3"}
+        assert typed <= allowed, f"{label} types {sorted(typed - allowed)} by hand"
+
+
+def test_figure_alt_texts_quote_the_models_numbers():
+    text = "".join("".join(c["source"]) for c in json.loads(CH3.read_text())["cells"])
+    alts = dict(re.findall(r":alt: (.*)\n:name: (fig-03-[a-z]+)", text)[i][::-1]
+                for i in range(3))
+    r = consolidate(servers=2, peak_load=0.45, headroom=0.2, seed=0)
+    c = cost_comparison(r, CostModel())
+    a = alts["fig-03-consolidation"]
+    assert f"peaks at {round(100 * r.by_trace.host_peaks[0])} percent" in a
+    assert (f"{round(100 * r.mean_utilization_before)} to "
+            f"{round(100 * r.mean_utilization_after)} percent") in a
+    assert f"{round(c['before'].total, -3):,.0f} to about {round(c['after'].total, -1):,.0f}" in a
+    sweep = host_sweep(range(1, 13), peak_load=0.45, headroom=0.2, seed=0)
+    s = alts["fig-03-sweep"]
+    assert f"in steps to {int(sweep['by_peak'][-1])}" in s
+    assert f"reaches {int(sweep['by_trace'][-1])} at 12 servers" in s
+    backup, snapshot, replica = default_schemes(disk_gb=200, restore_mb_per_s=100, boot_minutes=5)
+    assert f"about {round(backup.restore_hours * 60)} minutes" in alts["fig-03-recovery"]

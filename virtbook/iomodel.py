@@ -12,8 +12,10 @@ The model is deliberately small and deterministic (no randomness: every count fo
 parameters), and every run can print a trace that a student can check by hand.
 
     >>> costs = ExitCosts()                      # 2,000 + 2,000 cycles per exit at 2.93 GHz
-    >>> run_emulated(100, EmulatedDevice(), costs).exits
-    900
+    >>> run_emulated(100, EmulatedDevice(), costs).exits        # DMA read: 14 accesses + EOI
+    1500
+    >>> EmulatedDevice(transfer="pio", apic_virtualization=True).exits_per_op
+    9
     >>> run_virtio(100, VirtioQueue(batch_size=10), costs).exits
     20
     >>> NestedExit(vmx_instructions=10).l0_exits_per_l2_exit
@@ -29,13 +31,29 @@ Sources for the mechanisms and defaults
   higher". Older processors were slower still: Adams and Agesen, "A Comparison of Software and
   Hardware Techniques for x86 Virtualization", ASPLOS 2006, blame the first generation's "high
   VMM/guest transition costs" for its poor showing against binary translation.
-* The emulated device. The ATA task-file sequence that a BIOS or driver uses to read sectors from
-  an IDE disk: poll the status register, write sector count, LBA low/mid/high, device and command
-  registers (ports 0x1F2-0x1F7), then read status again when the completion interrupt arrives
-  (Bochs BIOS developer notes, "Read Disk Sector"; the drive manuals' "Read Sector(s)" command
-  pages list the same task-file registers). Each of those port accesses is a VM exit when the
-  hypervisor emulates the controller. The completion interrupt adds an end-of-interrupt (EOI)
-  write to the virtual local APIC, which also exits unless the processor virtualizes the APIC.
+* The emulated device: a legacy IDE disk controller, read one sector at a time. Two paths:
+  - PIO, the way a BIOS reads: poll the status register, write sector count, LBA low/mid/high,
+    device and command (READ SECTORS, 20h) to the task-file registers 0x1F2-0x1F7, read status
+    when the completion interrupt arrives, and copy the sector out of the data register 0x1F0
+    with one REP INSW (Bochs BIOS developer notes, "Read Disk Sector"). The string instruction is
+    one exit at least: the exit qualification tells the hypervisor that it is a REP-prefixed
+    string I/O instruction, so it can emulate the whole copy at once (Intel SDM Vol. 3C,
+    "Exit Qualification for I/O Instructions").
+  - DMA, the way an operating system's driver reads: the same task file with READ DMA (C8h), plus
+    the bus-master registers of the PCI IDE function. Linux's libata (drivers/ata/libata-sff.c,
+    ata_bmdma_setup/start/stop/status/irq_clear) writes the PRD table address and the direction
+    bit before the command, sets the start bit after it, and on the interrupt reads the
+    bus-master status, clears the start bit, reads the drive's status and writes the bus-master
+    status back to clear its interrupt bit. The data itself moves by DMA, which the emulator
+    performs by writing guest memory: no exits.
+  Both sequences are floors, the fewest accesses that protocol needs: a real driver adds more
+  (libata reads the bus-master command register before each of its writes to it, and reads the
+  alternate status register to wait). The completion interrupt adds an end-of-interrupt (EOI)
+  write to the virtual local APIC, which exits unless the processor virtualizes the APIC: with
+  virtual-interrupt delivery, an EOI exits only for vectors the hypervisor marked in the
+  EOI-exit bitmap (Intel SDM Vol. 3C, "EOI Virtualization"). KVM turns APIC virtualization on
+  by default where the hardware has it (Linux, Documentation/virt/kvm/x86/
+  running-nested-guests.rst).
 * virtio. OASIS, "Virtual I/O Device (VIRTIO) Version 1.2", Committee Specification 01, 2022,
   Section 2.7 (split virtqueues): "Supplying Buffers to The Device" (the driver may place many
   buffers before it updates the available index and sends one available buffer notification),
@@ -60,10 +78,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._validate import check_array, check_bool, check_int, check_real
+from ._validate import check_array, check_bool, check_choice, check_int, check_real
 
 __all__ = [
-    "ATA_READ_SEQUENCE",
+    "ATA_PIO_READ_SEQUENCE",
+    "ATA_DMA_READ_SEQUENCE",
+    "TRANSFERS",
     "ExitCosts",
     "EmulatedDevice",
     "VirtioQueue",
@@ -83,19 +103,46 @@ __all__ = [
 #: Largest virtqueue size the VIRTIO specification allows (Section 2.7, split virtqueues).
 MAX_QUEUE_SIZE = 32768
 
-#: Register accesses of one ATA "read sectors" command on the legacy IDE controller, in order:
-#: (instruction, port, register). Bochs BIOS notes, "Read Disk Sector"; the data transfer itself
-#: (by DMA) is not counted.
-ATA_READ_SEQUENCE: tuple[tuple[str, int, str], ...] = (
-    ("in", 0x1F7, "status (wait until not busy)"),
-    ("out", 0x1F2, "sector count"),
-    ("out", 0x1F3, "LBA low"),
-    ("out", 0x1F4, "LBA mid"),
-    ("out", 0x1F5, "LBA high"),
-    ("out", 0x1F6, "device"),
-    ("out", 0x1F7, "command"),
-    ("in", 0x1F7, "status (acknowledge completion)"),
+#: The task-file registers of the primary IDE channel, shared by both paths (after the status poll).
+_TASK_FILE: tuple[tuple[str, str, str], ...] = (
+    ("out", "0x1F2", "sector count"),
+    ("out", "0x1F3", "LBA low"),
+    ("out", "0x1F4", "LBA mid"),
+    ("out", "0x1F5", "LBA high"),
+    ("out", "0x1F6", "device"),
 )
+
+#: Register accesses of one PIO "READ SECTORS" (20h) of one sector, in order: (instruction,
+#: port, register). Bochs BIOS notes, "Read Disk Sector"; the REP INSW is one exit at least.
+ATA_PIO_READ_SEQUENCE: tuple[tuple[str, str, str], ...] = (
+    ("in", "0x1F7", "status (wait until not busy)"),
+    *_TASK_FILE,
+    ("out", "0x1F7", "command READ SECTORS (20h)"),
+    ("in", "0x1F7", "status (acknowledge completion)"),
+    ("rep insw", "0x1F0", "data: the sector's 256 words"),
+)
+
+#: Register accesses of one "READ DMA" (C8h) through a bus-master IDE controller, in order.
+#: "BM+n" is offset n in the bus-master I/O block (PCI BAR4): +0 command, +2 status, +4 PRD
+#: table address. Linux drivers/ata/libata-sff.c; the fewest accesses the protocol needs.
+ATA_DMA_READ_SEQUENCE: tuple[tuple[str, str, str], ...] = (
+    ("in", "0x1F7", "status (wait until not busy)"),
+    ("out", "BM+4", "bus master: PRD table address"),
+    ("out", "BM+0", "bus master command: direction"),
+    *_TASK_FILE,
+    ("out", "0x1F7", "command READ DMA (C8h)"),
+    ("out", "BM+0", "bus master command: start"),
+    ("in", "BM+2", "bus master status (interrupt bit)"),
+    ("out", "BM+0", "bus master command: stop"),
+    ("in", "0x1F7", "status (acknowledge completion)"),
+    ("out", "BM+2", "bus master status: clear interrupt"),
+)
+
+#: The two transfer paths of the emulated IDE controller.
+TRANSFERS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "pio": ATA_PIO_READ_SEQUENCE,
+    "dma": ATA_DMA_READ_SEQUENCE,
+}
 
 
 @dataclass(frozen=True)
@@ -136,19 +183,38 @@ class ExitCosts:
 
 @dataclass(frozen=True)
 class EmulatedDevice:
-    """A fully emulated device: every register access of every operation is a VM exit.
+    """An emulated IDE controller: every register access of a one-sector read is a VM exit.
 
-    ``register_accesses`` defaults to the eight port accesses of one ATA read command
-    (:data:`ATA_READ_SEQUENCE`); ``interrupt_exits`` is the EOI write that acknowledges the
-    completion interrupt at the virtual local APIC (0 on a processor with APIC virtualization).
+    ``transfer`` chooses the path, ``"dma"`` (what an operating system's driver uses, the
+    default) or ``"pio"`` (what a BIOS uses); :data:`TRANSFERS` holds both access sequences.
+    The completion interrupt costs one more exit, the EOI write to the virtual local APIC,
+    unless ``apic_virtualization`` is on. The counts are floors: a real driver makes more
+    accesses than the protocol needs.
+
+    >>> EmulatedDevice().exits_per_op, EmulatedDevice(transfer="pio").exits_per_op
+    (15, 10)
     """
 
-    register_accesses: int = len(ATA_READ_SEQUENCE)
-    interrupt_exits: int = 1
+    transfer: str = "dma"
+    apic_virtualization: bool = False
 
     def __post_init__(self) -> None:
-        check_int("register_accesses", self.register_accesses, 1, 10_000)
-        check_int("interrupt_exits", self.interrupt_exits, 0, 100)
+        check_choice("transfer", self.transfer, TRANSFERS)
+        check_bool("apic_virtualization", self.apic_virtualization)
+
+    @property
+    def sequence(self) -> tuple[tuple[str, str, str], ...]:
+        """The register accesses of one read, in order: (instruction, port, register)."""
+        return TRANSFERS[self.transfer]
+
+    @property
+    def register_accesses(self) -> int:
+        return len(self.sequence)
+
+    @property
+    def interrupt_exits(self) -> int:
+        """The EOI write that acknowledges the completion interrupt (0 with APIC virtualization)."""
+        return 0 if self.apic_virtualization else 1
 
     @property
     def exits_per_op(self) -> int:
@@ -271,25 +337,20 @@ def sweep_batch_sizes(n_ops: int, batch_sizes, costs: ExitCosts = ExitCosts(),
 
 
 def trace_emulated(n_ops: int, device: EmulatedDevice = EmulatedDevice()) -> list[str]:
-    """A line per event for ``n_ops`` emulated operations; lines ending in 'VM exit' are exits.
-
-    Uses the ATA register names when ``register_accesses`` matches :data:`ATA_READ_SEQUENCE`.
-    """
+    """A line per event for ``n_ops`` emulated reads; lines ending in 'VM exit' are exits."""
     check_int("n_ops", n_ops, 1, 1000)
     lines, exit_no = [], 0
     for op in range(1, n_ops + 1):
-        for i in range(device.register_accesses):
+        for insn, port, reg in device.sequence:
             exit_no += 1
-            if device.register_accesses == len(ATA_READ_SEQUENCE):
-                insn, port, reg = ATA_READ_SEQUENCE[i]
-                what = f"{insn:<3} 0x{port:X} {reg}"
-            else:
-                what = f"register access {i + 1}"
-            lines.append(f"op {op:>3}  #{exit_no:<4} {what:<42} -> VM exit")
-        for _ in range(device.interrupt_exits):
+            what = f"{insn:<8} {port:<5} {reg}"
+            lines.append(f"op {op:>3}  #{exit_no:<4} {what:<52} -> VM exit")
+        if device.interrupt_exits:
             exit_no += 1
-            lines.append(f"op {op:>3}  #{exit_no:<4} {'EOI write to the virtual local APIC':<42}"
+            lines.append(f"op {op:>3}  #{exit_no:<4} {'EOI write to the virtual local APIC':<52}"
                          " -> VM exit")
+        else:
+            lines.append(f"op {op:>3}        {'EOI virtualized by the processor':<52} (no exit)")
     return lines
 
 
@@ -347,6 +408,15 @@ class NestedExit:
     def l0_exits_per_l2_exit(self) -> int:
         trapped = 0 if self.vmcs_shadowing else self.vmx_instructions
         return 1 + trapped + 1
+
+    def l0_exits(self, l2_exits: float) -> float:
+        """Exits L0 handles for ``l2_exits`` exits of L2 (per operation, or in total).
+
+        >>> NestedExit(vmx_instructions=10).l0_exits(EmulatedDevice().exits_per_op)
+        180
+        """
+        check_real("l2_exits", l2_exits, 0.0)
+        return l2_exits * self.l0_exits_per_l2_exit
 
     def cycles(self, l2_exits: int, costs: ExitCosts = ExitCosts()) -> int:
         """Cycles L0 spends on ``l2_exits`` exits of L2 (handling cost counted per L0 exit)."""
