@@ -301,3 +301,95 @@ def test_open_over_time_counts_each_hole_while_it_is_open():
 def test_bad_input_names_the_parameter(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+# --- Microsoft's two versions and the book's adaptation --------------------------------------
+
+from virtbook.cloudsec import (DIAGRAM_ROW, MICROSOFT_DIAGRAM, MICROSOFT_MODELS,  # noqa: E402
+                               MICROSOFT_TABLE, source_differences)
+
+
+def test_the_books_matrix_is_microsofts_table_plus_a_faas_column_equal_to_paas():
+    assert list(MICROSOFT_TABLE) == list(RESPONSIBILITY_AREAS)
+    for area in RESPONSIBILITY_AREAS:
+        for model in MICROSOFT_MODELS:
+            assert RESPONSIBILITY[area][model] == MICROSOFT_TABLE[area][model], (area, model)
+        assert RESPONSIBILITY[area]["FaaS"] == MICROSOFT_TABLE[area]["PaaS"], area
+
+
+def test_microsofts_table_and_diagram_disagree_exactly_where_the_chapter_says():
+    assert source_differences() == [
+        ("Configurations and settings", "*", "(row)", "(no row)"),
+        ("Client devices", "SaaS", "shared", "customer"),
+        ("Applications", "SaaS", "shared", "provider"),
+        ("Identity and directory infrastructure", "*", "(no row)", "(row)"),
+    ]
+    # the diagram's extra row, as the figure caption quotes it
+    assert [MICROSOFT_DIAGRAM["Identity and directory infrastructure"][m]
+            for m in MICROSOFT_MODELS] == ["customer", "customer", "shared", "shared"]
+
+
+def test_both_versions_keep_data_and_identities_with_the_customer():
+    for table, rows in ((MICROSOFT_TABLE, ("Customer data", "Identities and users")),
+                        (MICROSOFT_DIAGRAM, ("Information and data", "Accounts and identities"))):
+        for row in rows:
+            assert {table[row][m] for m in MICROSOFT_MODELS} == {"customer"}, row
+    # devices are the customer's in every column of the diagram only
+    assert {MICROSOFT_DIAGRAM["Devices (Mobile and PCs)"][m] for m in MICROSOFT_MODELS} == \
+        {"customer"}
+    assert set(DIAGRAM_ROW.values()) - {None} <= set(MICROSOFT_DIAGRAM)
+
+
+def test_both_versions_give_the_counts_the_chapter_quotes():
+    for table in (MICROSOFT_TABLE, MICROSOFT_DIAGRAM):
+        count = {m: sum(table[a][m] == "customer" for a in table) for m in MICROSOFT_MODELS}
+        assert (count["IaaS"], count["SaaS"]) == (7, 3)
+
+
+# --- numbers quoted in the chapter's solutions and alt text ----------------------------------
+
+def test_solution_13_2_prints_the_decisions_it_states():
+    from solutiontext import run_code, solution
+    body = solution("13-cloud-security.ipynb", "ex-13-2")
+    assert run_code(body).split() == ["Allow", "ExplicitDeny"]
+    assert "**Allow**" in body and "**ExplicitDeny**" in body
+
+
+def test_solution_13_3_quotes_what_its_code_computes():
+    from solutiontext import run_code, solution
+    body = solution("13-cloud-security.ipynb", "ex-13-3")
+    rows = [line.split() for line in run_code(body).splitlines()]
+    (base_h, base_max), (lossy_h, lossy_max), (hourly_h, hourly_max) = [
+        (float(r[2]), float(r[3])) for r in rows]
+    assert f"about {base_h:.0f} to about {lossy_h:.0f} hours" in body
+    assert "more than ten times" in body and lossy_h > 10 * base_h
+    assert f"about {hourly_h:.0f} hours" in body
+    assert "no hole stays open longer than an hour" in body
+    hourly = run_remediation(ExposureModel(delivery_loss=0.2, sweep_period_h=1.0), seed=3)
+    assert hourly.durations_s("auto").max() <= 3600.0
+    lossy = run_remediation(ExposureModel(delivery_loss=0.2), seed=3)
+    lost = sum(not e.delivered for e in lossy.exposures)
+    assert f"({lost} of the {len(lossy.exposures)} holes in this run)" in body
+    assert "just over a minute" in body and 60 < np.median(lossy.durations_s("auto")) < 120
+    assert lossy_max <= 24.0 and base_max <= 24.0       # "up to a day each"
+
+
+def test_exposure_figure_alt_text_matches_the_run():
+    import re
+    from booklib import ROOT, load_notebook, source
+    nb = load_notebook(ROOT / "chapters" / "13-cloud-security.ipynb")
+    alt = next(re.search(r"^:alt: (.*)$", source(c), re.M).group(1) for c in nb["cells"]
+               if "{glue:figure} fig-13-exposure" in source(c))
+    run = run_remediation(ExposureModel(), seed=3)
+    review = run.model.review_period_h * 3600.0
+    t = np.arange(0.0, run.model.horizon_days * 86400.0, 60.0)
+    manual = run.open_over_time("manual", t)
+    full_weeks = int(t[-1] // review)
+    peaks = [manual[(t >= k * review) & (t < (k + 1) * review)].max() for k in range(full_weeks)]
+    assert f"peaks at between {min(peaks)} and {max(peaks)} in each full week" in alt
+    lost = [e for e in run.exposures if not e.delivered]
+    assert len(lost) == 1 and "except for one rule" in alt
+    assert f"around day {lost[0].event.time_s / 86400:.0f}" in alt
+    assert f"after about {lost[0].auto_s / 3600:.0f} hours" in alt
+    hours = run.durations_s("manual") / 3600
+    assert f"after roughly {hours.min():.0f} to {hours.max():.0f} hours" in alt

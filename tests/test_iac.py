@@ -297,3 +297,70 @@ def test_libvirt_failures_become_one_sentence(virt, monkeypatch):
     monkeypatch.setattr(libvirt.virDomain, "create", refuse)
     with pytest.raises(RuntimeError, match="libvirt could not start VM 'iac-web'"):
         virt.start("iac-web")
+
+
+# ---------------------------------------------------- numbers the chapter and its solutions quote
+
+def _chapter_cells() -> list[str]:
+    from booklib import ROOT, load_notebook, source
+    nb = load_notebook(ROOT / "chapters" / "11-everything-as-a-service.ipynb")
+    return [source(c) for c in nb["cells"]]
+
+
+def test_solution_11_2_prints_the_plan_it_describes():
+    from solutiontext import run_code, solution
+    body = solution("11-everything-as-a-service.ipynb", "ex-11-2")
+    out = run_code(body).splitlines()
+    assert out[0] in body                                  # the summary line, quoted
+    assert out[0] == "Plan: 1 to add, 2 to change, 1 to destroy."
+    ops = [" ".join(line.split()[:3]) for line in out[1:]]
+    assert ops == ["- iac-c destroy", "~ iac-a stop", "~ iac-a vcpus", "~ iac-a start",
+                   "~ iac-b start", "+ iac-d create"]
+    assert "followed by the six actions above" in body and len(ops) == 6
+
+
+def test_solution_11_3_prints_the_two_plans_it_describes():
+    from solutiontext import run_code, solution
+    body = solution("11-everything-as-a-service.ipynb", "ex-11-3")
+    out = [line.split() for line in run_code(body).splitlines()]
+    first, second = out[1:2], out[3:]
+    assert out[0][0] == out[2][0] == "Plan:"
+    assert "the plan has one action, `~ iac-db stop`" in body and [" ".join(a) for a in first] \
+        == ["~ iac-db stop"]
+    assert [" ".join(a) for a in second] == ["~ iac-db stop", "~ iac-db memory_mib 2048 -> 4096",
+                                             "~ iac-db start"]
+
+
+def test_plans_figure_alt_text_counts_the_demos_actions():
+    import re
+    from collections import Counter
+    cells = _chapter_cells()
+    decl = re.search(r'declaration = """(.*?)"""', "".join(cells), re.S).group(1)
+    decl_v2 = re.search(r'desired_v2 = fleet_from_yaml\("""(.*?)"""', "".join(cells), re.S).group(1)
+    cloud = InMemoryProvider()
+    cloud.add_unmanaged("test", vcpus=2, memory_mib=8192, running=True)
+    cloud.add_unmanaged("iac-legacy", vcpus=1, memory_mib=512, running=False)
+    desired = fleet_from_yaml(decl)
+    first = plan(desired, cloud.list_vms())
+    apply(first, cloud)
+    second, _ = converge(desired, cloud)
+    cloud.stop("iac-web")
+    cloud.set_vcpus("iac-web", 4)
+    drift = plan(desired, cloud.list_vms())
+    apply(drift, cloud)
+    third = plan(fleet_from_yaml(decl_v2), cloud.list_vms())
+    alt = next(re.search(r"^:alt: (.*)$", c, re.M).group(1) for c in cells
+               if "{glue:figure} fig-11-plans" in c)
+    words = {1: "one", 2: "two", 3: "three"}
+    for label, p in (("The first apply has", first), ("After drift there are", drift),
+                     ("The new declaration has", third)):
+        assert f"{label} {len(p.actions)} actions" in alt
+    kinds = Counter(a.op for a in first.actions)
+    assert f"({kinds['create']} creates, {kinds['start']} starts)" in alt
+    assert "Applying the same declaration again has 0 actions" in alt and not second.actions
+    kinds = Counter(a.op for a in drift.actions)
+    assert f"({words[kinds['update_vcpus']]} vCPU update and {words[kinds['start']]} start)" in alt
+    kinds = Counter(a.op for a in third.actions)
+    assert (f"({words[kinds['destroy']]} destroy, {words[kinds['stop']]} stop, "
+            f"{words[kinds['update_vcpus']]} vCPU update, {words[kinds['update_memory']]} memory "
+            f"update and {words[kinds['start']]} start)") in alt

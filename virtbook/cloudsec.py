@@ -3,7 +3,9 @@
 Chapter 13 uses three small models from this module.
 
 1. :data:`RESPONSIBILITY` - the shared-responsibility matrix: for each layer of a system and each
-   service model, whether the customer, the provider or both are responsible.
+   service model, whether the customer, the provider or both are responsible. It is the book's
+   adaptation of Microsoft's table, beside which :data:`MICROSOFT_TABLE` and
+   :data:`MICROSOFT_DIAGRAM` keep Microsoft's own two versions.
 2. :func:`evaluate` - an IAM-style policy evaluator over JSON policy documents. It follows AWS's
    documented order: an explicit ``Deny`` anywhere wins; otherwise something must explicitly
    ``Allow`` the request; otherwise the request is implicitly denied. It returns a decision
@@ -25,14 +27,26 @@ Chapter 13 uses three small models from this module.
 Sources
 -------
 * Shared responsibility. Microsoft, "Shared responsibility in the cloud" (Azure security
-  fundamentals, updated 2026-01-12): the responsibility matrix for on-premises, IaaS, PaaS and
-  SaaS, and "For all cloud deployment types, you own your data and identities." AWS, "Shared
-  Responsibility Model": AWS is responsible for "security of the cloud", the customer for
-  "security in the cloud", and the customer's share varies with the services chosen. The FaaS
-  column is this book's reading of AWS's "Security Overview of AWS Lambda" whitepaper ("You are
-  responsible only for the code that you provide Lambda, and the configuration of how Lambda runs
-  that code") and of "Understanding the shared responsibility model for Lambda runtime
-  management" (Lambda patches managed runtimes; the customer picks the update mode).
+  fundamentals, page dated 2026-01-12). The page shows the division twice, and the two
+  disagree: a long-standing *diagram* (``media/shared-responsibility/shared-responsibility.svg``
+  in MicrosoftDocs/azure-docs; its labels are drawn as paths, read here from the geometry) and,
+  since the 2026 revision, a *table* ("Responsibility matrix"). The table has a row
+  "Configurations and settings" where the diagram has "Identity and directory infrastructure",
+  makes client devices and applications shared under SaaS where the diagram makes devices the
+  customer's and applications Microsoft's. :data:`MICROSOFT_TABLE` and
+  :data:`MICROSOFT_DIAGRAM` hold both verbatim ("Microsoft" written ``provider``);
+  :func:`source_differences` lists where they disagree. The page also says "For all cloud
+  deployment types, you own your data and identities." AWS, "Shared Responsibility Model": AWS
+  is responsible for "security of the cloud", the customer for "security in the cloud", and the
+  customer's share is determined by the services chosen.
+* The book's matrix, :data:`RESPONSIBILITY`, is an adaptation: Microsoft's table for
+  on-premises, IaaS, PaaS and SaaS, plus a FaaS column of the book's own. Microsoft lists Azure
+  Functions among its PaaS examples, and AWS's "Security Overview of AWS Lambda" whitepaper ("You
+  are responsible only for the code that you provide Lambda, and the configuration of how Lambda
+  runs that code on your behalf") and "Understanding the shared responsibility model for Lambda
+  runtime management" (Lambda patches managed runtimes in the Auto update mode; for container
+  images the customer rebuilds on Lambda's updated base images) draw the line in the same place,
+  so the FaaS column equals the PaaS column.
 * Policy evaluation. AWS IAM User Guide, "Policy evaluation logic", "How AWS enforcement code
   logic evaluates requests to allow or deny access" and "The difference between explicit and
   implicit denies"; "IAM JSON policy elements: Action" (``*`` and ``?`` wildcards; the service
@@ -68,6 +82,11 @@ __all__ = [
     "SERVICE_MODELS",
     "RESPONSIBILITY_AREAS",
     "RESPONSIBILITY",
+    "MICROSOFT_MODELS",
+    "MICROSOFT_TABLE",
+    "MICROSOFT_DIAGRAM",
+    "DIAGRAM_ROW",
+    "source_differences",
     "responsibility",
     "CONDITION_OPERATORS",
     "Statement",
@@ -100,11 +119,12 @@ RESPONSIBILITY_AREAS: tuple[str, ...] = (
 )
 
 _C, _S, _P = "customer", "shared", "provider"
-#: Who is responsible for each area under each model. All columns but FaaS are Microsoft's table
-#: ("Shared responsibility in the cloud", 2026); FaaS follows AWS's Lambda documents (see the
-#: module docstring): the customer owns code, configuration, identities and data; network
-#: controls are shared (security groups when the function runs in a VPC); Lambda patches the OS
-#: and, in the Auto update mode, the language runtime.
+#: Who is responsible for each area under each model: the book's adaptation (see the module
+#: docstring). On-premises, IaaS, PaaS and SaaS are Microsoft's table (:data:`MICROSOFT_TABLE`);
+#: FaaS is the book's reading of AWS's Lambda documents and equals the PaaS column: the customer
+#: owns code, configuration, identities and data; network controls are shared (security groups
+#: when the function runs in a VPC); Lambda patches the OS and, in the Auto update mode, the
+#: language runtime.
 RESPONSIBILITY: dict[str, dict[str, str]] = {
     "Customer data":               dict(zip(SERVICE_MODELS, (_C, _C, _C, _C, _C))),
     "Configurations and settings": dict(zip(SERVICE_MODELS, (_C, _C, _C, _C, _C))),
@@ -117,6 +137,82 @@ RESPONSIBILITY: dict[str, dict[str, str]] = {
     "Physical network":            dict(zip(SERVICE_MODELS, (_C, _P, _P, _P, _P))),
     "Physical datacenter":         dict(zip(SERVICE_MODELS, (_C, _P, _P, _P, _P))),
 }
+
+#: The models Microsoft's page covers (it has no FaaS column).
+MICROSOFT_MODELS: tuple[str, ...] = ("On-premises", "IaaS", "PaaS", "SaaS")
+
+
+def _rows(models: Sequence[str], table: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
+    return {area: dict(zip(models, cells)) for area, cells in table.items()}
+
+
+#: Microsoft's "Responsibility matrix" table, row by row as printed (page dated 2026-01-12).
+MICROSOFT_TABLE: dict[str, dict[str, str]] = _rows(MICROSOFT_MODELS, {
+    "Customer data":               (_C, _C, _C, _C),
+    "Configurations and settings": (_C, _C, _C, _C),
+    "Identities and users":        (_C, _C, _C, _C),
+    "Client devices":              (_C, _C, _C, _S),
+    "Applications":                (_C, _C, _S, _S),
+    "Network controls":            (_C, _C, _S, _P),
+    "Operating system":            (_C, _C, _P, _P),
+    "Physical hosts":              (_C, _P, _P, _P),
+    "Physical network":            (_C, _P, _P, _P),
+    "Physical datacenter":         (_C, _P, _P, _P),
+})
+
+#: Microsoft's diagram on the same page, row by row from the top (its columns run SaaS, PaaS,
+#: IaaS, On-prem from left to right; stored here in the book's order).
+MICROSOFT_DIAGRAM: dict[str, dict[str, str]] = _rows(MICROSOFT_MODELS, {
+    "Information and data":                  (_C, _C, _C, _C),
+    "Devices (Mobile and PCs)":              (_C, _C, _C, _C),
+    "Accounts and identities":               (_C, _C, _C, _C),
+    "Identity and directory infrastructure": (_C, _C, _S, _S),
+    "Applications":                          (_C, _C, _S, _P),
+    "Network controls":                      (_C, _C, _S, _P),
+    "Operating system":                      (_C, _C, _P, _P),
+    "Physical hosts":                        (_C, _P, _P, _P),
+    "Physical network":                      (_C, _P, _P, _P),
+    "Physical datacenter":                   (_C, _P, _P, _P),
+})
+
+#: The diagram's row for each row of the table, where the two name the same thing (``None``:
+#: the diagram has no such row).
+DIAGRAM_ROW: dict[str, str | None] = {
+    "Customer data": "Information and data",
+    "Configurations and settings": None,
+    "Identities and users": "Accounts and identities",
+    "Client devices": "Devices (Mobile and PCs)",
+    "Applications": "Applications",
+    "Network controls": "Network controls",
+    "Operating system": "Operating system",
+    "Physical hosts": "Physical hosts",
+    "Physical network": "Physical network",
+    "Physical datacenter": "Physical datacenter",
+}
+
+
+def source_differences() -> list[tuple[str, str, str, str]]:
+    """Where Microsoft's table and diagram disagree, as ``(row, model, table, diagram)``.
+
+    A row that only one of them has is reported once, with model ``"*"`` and ``"(no row)"`` for
+    the side that lacks it.
+
+    >>> [d for d in source_differences() if d[1] != "*"]
+    [('Client devices', 'SaaS', 'shared', 'customer'), ('Applications', 'SaaS', 'shared', 'provider')]
+    """
+    out: list[tuple[str, str, str, str]] = []
+    for area, row in MICROSOFT_TABLE.items():
+        twin = DIAGRAM_ROW[area]
+        if twin is None:
+            out.append((area, "*", "(row)", "(no row)"))
+            continue
+        for model in MICROSOFT_MODELS:
+            if row[model] != MICROSOFT_DIAGRAM[twin][model]:
+                out.append((area, model, row[model], MICROSOFT_DIAGRAM[twin][model]))
+    for area in MICROSOFT_DIAGRAM:
+        if area not in DIAGRAM_ROW.values():
+            out.append((area, "*", "(no row)", "(row)"))
+    return out
 
 
 def responsibility(area: str, model: str) -> str:
