@@ -183,6 +183,42 @@ def test_hpa_is_monotone_in_load():
     assert values == sorted(values)
 
 
+@pytest.mark.parametrize("cur, limit", [(1, 5), (3, 7), (4, 8), (5, 10), (10, 20), (100, 200)])
+def test_hpa_default_scale_up_allows_four_pods_or_doubling_whichever_is_more(cur, limit):
+    assert orc.hpa_scale_up_limit(cur) == limit
+    assert orc.hpa_scale_up_limit(cur, pods=0, percent=50) == math.ceil(cur * 1.5)
+
+
+@given(cur=st.integers(1, 300), want=st.integers(1, 3000))
+def test_hpa_scale_up_path_climbs_at_the_policy_rate_and_stops_at_the_recommendation(cur, want):
+    path = orc.hpa_scale_up_path(cur, want)
+    assert path[0] == cur and path[-1] == want
+    for a, b in zip(path, path[1:]):
+        if b > a:
+            assert b <= orc.hpa_scale_up_limit(a)
+            assert b == want or b == orc.hpa_scale_up_limit(a), "each step takes all it may"
+    if want >= cur:
+        assert path == sorted(path)
+
+
+def test_the_chapters_hpa_example_reaches_ten_pods_in_two_periods():
+    desired = orc.hpa_desired_replicas(4, 150, 60)
+    assert desired == 10
+    assert orc.hpa_scale_up_path(4, desired) == [4, 8, 10]
+    assert orc.HPA_SYNC_PERIOD_S == 15
+
+
+def test_hpa_scale_up_rejects_bad_input():
+    with pytest.raises(ValueError, match="current_replicas"):
+        orc.hpa_scale_up_limit(0)
+    with pytest.raises(ValueError, match="percent"):
+        orc.hpa_scale_up_limit(4, percent=-1)
+    with pytest.raises(ValueError, match="allow no growth"):
+        orc.hpa_scale_up_path(4, 9, pods=0, percent=0)
+    with pytest.raises(ValueError, match="desired_replicas"):
+        orc.hpa_scale_up_path(4, 0)
+
+
 def test_failure_schedule_is_seeded_and_recoveries_follow_failures():
     a = orc.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
     assert a == orc.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
