@@ -12,7 +12,8 @@ from virtbook.emulator import (BUBBLE, FIB, OPCODES, SUM, BlockTranslator, CPUSt
                                assemble, bubble_state, decode, disassemble, encode, fib_state,
                                opcode_table, run_both, sum_state)
 from virtbook.emulator.isa import BLOCK_ENDERS, WORD_MASK
-from virtbook.emulator.timing import TimingPoint, best_time, break_even, time_point
+from virtbook.emulator.timing import (SAME_SPEED, TimingPoint, best_time, best_times, break_even,
+                                     speed_words, time_point)
 
 REG = st.integers(min_value=0, max_value=7)
 SIMM = st.integers(min_value=-0x8000, max_value=0x7FFF)
@@ -372,3 +373,27 @@ def test_time_point_counts_guest_instructions_and_checks_arguments():
     calls = []
     assert best_time(lambda: calls.append(1), repeats=3) >= 0
     assert len(calls) == 4, "one untimed warm-up call, then the timed repeats"
+
+
+def test_best_times_interleaves_the_runs_round_by_round():
+    order = []
+    runs = {name: (lambda name=name: order.append(name)) for name in ("a", "b", "c")}
+    t = best_times(runs, repeats=3)
+    assert set(t) == {"a", "b", "c"}
+    assert order == ["a", "b", "c"] * 4, "one warm-up round, then each round times every run"
+    with pytest.raises(ValueError, match="runs must name at least one"):
+        best_times({}, repeats=3)
+
+
+@pytest.mark.parametrize("ratio, words", [
+    (3.14, "3.1 times faster than"), (SAME_SPEED, f"{SAME_SPEED:.1f} times faster than"),
+    (1.1, "about as fast as"), (1.0, "about as fast as"), (0.9, "about as fast as"),
+    (1 / SAME_SPEED, f"{SAME_SPEED:.1f} times slower than"), (0.57, "1.8 times slower than"),
+    (0.075, "13.3 times slower than")])
+def test_speed_words_follow_the_measured_ratio(ratio, words):
+    assert speed_words(ratio) == words
+
+
+def test_speed_words_rejects_non_positive_ratios():
+    with pytest.raises(ValueError, match="speedup"):
+        speed_words(0)
