@@ -114,6 +114,7 @@ def test_the_chapters_alt_text_names_every_component_drawn(notebook, name, make)
     alt = _alt(notebook, name).lower()
     for b in make().boxes:
         core = re.sub(r" \(.*\)$", "", b.name).lower()
+        core = core.split("'s ", 1)[-1]          # "A's writable layer": "writable layer"
         if b.kind == "region" and b.key.startswith("node"):
             core = "worker node"
         assert core in alt, f"{name}'s alt text does not mention {b.name!r}"

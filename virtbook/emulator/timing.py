@@ -4,7 +4,9 @@ Timings depend on the machine, the Python version and whatever else is running, 
 the book's tests asserts on them and the notebook marks the cells that show them. What the
 functions control is the method: every measurement runs the guest from the same starting state,
 is repeated, and keeps the *minimum*, the run least disturbed by other work on the machine (the
-same choice as Python's ``python -m timeit``, which reports the "best of 5" repeats). The engines
+same choice as Python's ``python -m timeit``, which reports the "best of 5" repeats). It measures
+the CPU time the process used (:func:`time.process_time`), not wall-clock time, so that time spent
+waiting while other programs had the CPU is not counted. The engines
 being compared are timed in *interleaved* rounds (interpreter, translator, interpreter, ...), so
 that a burst of load on a shared machine slows both alike instead of only the one that happened
 to be running; timing one engine's repeats after the other's let a busy moment turn a threefold
@@ -42,7 +44,7 @@ MAX_REPEATS = 100
 
 @dataclass(frozen=True)
 class TimingPoint:
-    """Best-of-``repeats`` wall-clock seconds for one input size on each engine."""
+    """Best-of-``repeats`` CPU seconds for one input size on each engine."""
 
     size: int
     instructions: int
@@ -90,12 +92,15 @@ def _size_and_repeats(size: int, repeats: int) -> tuple[int, int]:
     return check_int("size", size, 0), check_int("repeats", repeats, 1, MAX_REPEATS)
 
 
-def best_times(runs: Mapping[str, Callable[[], object]], repeats: int = 5) -> dict[str, float]:
-    """Minimum wall-clock time of each of ``runs`` over ``repeats`` interleaved rounds.
+def best_times(runs: Mapping[str, Callable[[], object]], repeats: int = 5, *,
+               clock: Callable[[], float] = time.process_time) -> dict[str, float]:
+    """Minimum time of each of ``runs`` over ``repeats`` interleaved rounds.
 
     Each run is called once untimed first (to pay one-off costs such as first imports and cold
     caches); then every round times each run once, in turn. The garbage collector is off while
-    timing, as in :mod:`timeit`.
+    timing, as in :mod:`timeit`. The default ``clock`` is the CPU time of this process
+    (:func:`time.process_time`), which does not count the time the process spent waiting for a
+    CPU while other programs ran; pass :func:`time.perf_counter` for wall-clock time.
 
     >>> t = best_times({"a": lambda: sum(range(100)), "b": lambda: None}, repeats=3)
     >>> sorted(t), all(v >= 0 for v in t.values())
@@ -112,19 +117,20 @@ def best_times(runs: Mapping[str, Callable[[], object]], repeats: int = 5) -> di
             run()
         for _ in range(repeats):
             for name, run in runs.items():
-                start = time.perf_counter()
+                start = clock()
                 run()
-                best[name] = min(best[name], time.perf_counter() - start)
+                best[name] = min(best[name], clock() - start)
     finally:
         if enabled:
             gc.enable()
     return best
 
 
-def best_time(run: Callable[[], object], repeats: int = 5) -> float:
-    """Minimum wall-clock time of ``repeats`` timed calls, after one untimed warm-up call
-    (which pays one-off costs such as first imports and cold caches)."""
-    return best_times({"run": run}, repeats)["run"]
+def best_time(run: Callable[[], object], repeats: int = 5, *,
+              clock: Callable[[], float] = time.process_time) -> float:
+    """Minimum CPU time (or ``clock`` time) of ``repeats`` timed calls, after one untimed warm-up
+    call (which pays one-off costs such as first imports and cold caches)."""
+    return best_times({"run": run}, repeats, clock=clock)["run"]
 
 
 #: Ratios within this factor of 1 (either way) are reported as "about as fast as": closer than
