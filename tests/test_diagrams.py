@@ -4,17 +4,14 @@ colour, and the chapters' alt texts name every component the figures draw."""
 from __future__ import annotations
 
 import io
-import json
 import re
-from pathlib import Path
 
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
+from chapter_solutions import alt_text
 from virtbook import diagrams
 from virtbook.diagrams import Arrow, Box, Diagram
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _arrows(d: Diagram) -> set[tuple[str, str]]:
@@ -97,21 +94,11 @@ def test_description_names_every_component_and_connection(make):
     assert text.count("->") == len(d.arrows)
 
 
-def _alt(notebook: str, name: str) -> str:
-    nb = json.loads((ROOT / "chapters" / notebook).read_text())
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        m = re.search(r"\{glue:figure\} " + re.escape(name) + r"\n:alt: (.+)\n", src)
-        if m:
-            return m.group(1)
-    raise AssertionError(f"no glue:figure {name} in {notebook}")
-
-
 @pytest.mark.parametrize("notebook, name, make", [
     ("07-containers.ipynb", "fig-07-stack", diagrams.container_stack),
     ("08-orchestration-security.ipynb", "fig-08-k8s", diagrams.kubernetes_cluster)])
 def test_the_chapters_alt_text_names_every_component_drawn(notebook, name, make):
-    alt = _alt(notebook, name).lower()
+    alt = alt_text(notebook, name).lower()
     for b in make().boxes:
         core = re.sub(r" \(.*\)$", "", b.name).lower()
         core = core.split("'s ", 1)[-1]          # "A's writable layer": "writable layer"
