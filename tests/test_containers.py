@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chapter_solutions import alt_text, run_solution, solution
 from virtbook import containers as ct
 from virtbook import layers as ly
 
@@ -339,3 +340,68 @@ def test_storage_curve_shapes_and_validation():
         ly.storage_curve(fam.images, 0)
     with pytest.raises(ValueError, match="delta_bytes"):
         ly.fleet_cost(fam.images, 3, delta_bytes=-1)
+
+
+# ------------------------------------------------------------------------------------------
+# every model number that chapter 7's solutions and alt texts quote
+# ------------------------------------------------------------------------------------------
+
+NB07 = "07-containers.ipynb"
+
+
+def test_ex_07_2_solution_computes_half_a_cpu():
+    ns, out = run_solution(NB07, "ex-07-2")
+    assert ns["quota"] / ns["period"] == 0.5 and out.split() == ["0.5"]
+    assert "6.25 ms" in solution(NB07, "ex-07-2") and 25 / 4 == 6.25
+
+
+def test_ex_07_3_solution_numbers_come_from_the_model():
+    ns, out = run_solution(NB07, "ex-07-3")
+    family, cost = ns["family"], ns["cost"]
+    text = " ".join(solution(NB07, "ex-07-3").split())
+    sizes = [im.size / ly.MB for im in family.images]
+    assert all(abs(s - 128) < 3 for s in sizes), "each about 128 MB"
+    shared = set(family.images[0].layers)
+    for im in family.images[1:]:
+        shared &= set(im.layers)
+    assert round(sum(layer.size for layer in shared) / ly.MB) == 125
+    distinct = {layer for im in family.images for layer in im.layers}
+    assert round(sum(layer.size for layer in distinct) / 1e9, 2) == 0.14
+    assert round(cost.containers / 1e9, 2) == 0.64 and round(cost.vm_linked / 1e9, 2) == 1.01
+    assert round(cost.vm_full / 1e9, 1) == 13.3 and round(cost.vm_full / cost.containers) == 21
+    per_vm = (cost.vm_full - ly.fleet_cost(family.images, 99, delta_bytes=5 * ly.MB).vm_full)
+    assert 128 <= per_vm / ly.MB <= 138 and round(133 / 5) == 27
+    for quoted in ("about 0.64 GB", "about 0.14 GB", "about 1.01 GB", "about 13.3 GB",
+                   "roughly 21 times", "about 133 MB", "133/5 ≈ 27"):
+        assert quoted in text, quoted
+    assert out.split()[0].startswith("0.636")
+
+
+def test_ex_07_4_solution_numbers_come_from_the_model():
+    _, out = run_solution(NB07, "ex-07-4")
+    rows = [line.split() for line in out.strip().splitlines()]
+    base, writes, kernel = ([float(x) for x in r] for r in rows)
+    assert base[5] == pytest.approx(16, abs=0.5)                     # "about 16"
+    assert (writes[2], writes[4], writes[5]) == (8.14, 13.11, 1.6)   # "8.1", "13.1", "1.6"
+    assert kernel[3] - base[3] == pytest.approx(4 * 0.3, abs=0.01)   # linked: 4 x 300 MB
+    assert kernel[4] - base[4] == pytest.approx(40 * 0.3, abs=0.01)  # full: 40 x 300 MB
+    assert kernel[2] == base[2]
+    text = " ".join(solution(NB07, "ex-07-4").split())
+    for quoted in ("about 8.1 GB", "about 13.1 GB", "about 1.6", "about 16"):
+        assert quoted in text, quoted
+
+
+def test_ex_07_5_solution_prints_what_its_comment_says():
+    ns, out = run_solution(NB07, "ex-07-5")
+    assert out.split() == ["420.0", "120.0"]
+
+
+def test_storage_figure_alt_text_quotes_the_model():
+    family = ly.make_family(seed=7, n_apps=4)
+    cost = ly.fleet_cost(family.images, 40, delta_bytes=5 * ly.MB)
+    alt = alt_text(NB07, "fig-07-storage")
+    assert f"about {cost.vm_full / 1e9:.1f} GB" in alt
+    assert f"near {cost.vm_linked / 1e9:.1f} GB" in alt
+    assert f"near {cost.containers / 1e9:.2f} GB" in alt
+    assert f"{cost.start_copy_vm_full / ly.MB:.0f} MB for a full clone" in alt
+    assert "from 1 to 40" in alt

@@ -7,12 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chapter_solutions import alt_text, markdown, run_solution, solution
 from virtbook.emulator import (BUBBLE, FIB, OPCODES, SUM, BlockTranslator, CPUState, GuestFault,
                                Instruction, InstructionLimitExceeded, Interpreter, Program,
                                assemble, bubble_state, decode, disassemble, encode, fib_state,
                                opcode_table, run_both, sum_state)
 from virtbook.emulator.isa import BLOCK_ENDERS, WORD_MASK
-from virtbook.emulator.timing import TimingPoint, best_time, break_even, time_point
+from virtbook.emulator.timing import (SAME_SPEED, TimingPoint, best_time, best_times, break_even,
+                                     speed_words, time_point)
 
 REG = st.integers(min_value=0, max_value=7)
 SIMM = st.integers(min_value=-0x8000, max_value=0x7FFF)
@@ -372,3 +374,74 @@ def test_time_point_counts_guest_instructions_and_checks_arguments():
     calls = []
     assert best_time(lambda: calls.append(1), repeats=3) >= 0
     assert len(calls) == 4, "one untimed warm-up call, then the timed repeats"
+
+
+def test_best_times_interleaves_the_runs_round_by_round():
+    order = []
+    runs = {name: (lambda name=name: order.append(name)) for name in ("a", "b", "c")}
+    t = best_times(runs, repeats=3)
+    assert set(t) == {"a", "b", "c"}
+    assert order == ["a", "b", "c"] * 4, "one warm-up round, then each round times every run"
+    with pytest.raises(ValueError, match="runs must name at least one"):
+        best_times({}, repeats=3)
+
+
+@pytest.mark.parametrize("ratio, words", [
+    (3.14, "3.1 times faster than"), (SAME_SPEED, f"{SAME_SPEED:.1f} times faster than"),
+    (1.1, "about as fast as"), (1.0, "about as fast as"), (0.9, "about as fast as"),
+    (1 / SAME_SPEED, f"{SAME_SPEED:.1f} times slower than"), (0.57, "1.8 times slower than"),
+    (0.075, "13.3 times slower than")])
+def test_speed_words_follow_the_measured_ratio(ratio, words):
+    assert speed_words(ratio) == words
+
+
+def test_speed_words_rejects_non_positive_ratios():
+    with pytest.raises(ValueError, match="speedup"):
+        speed_words(0)
+
+
+# --- every model number that chapter 9's prose, solutions and alt texts quote without glue -----
+
+NB09 = "09-emulation.ipynb"
+
+
+def test_the_traced_sum_of_three_matches_the_prose():
+    final = Interpreter(SUM).run(sum_state(3))
+    assert final.mem[1] == 6 == 3 + 2 + 1
+    text = " ".join(markdown(NB09).split())
+    assert "halts with 6 (that is, 3 + 2 + 1)" in text
+    # the loop body (addresses 4-6) runs three times: 4 + 3 * 3 + 2 instructions in all
+    assert final.instructions == 4 + 3 * 3 + 2
+
+
+def test_ex_09_2_solution_prints_what_its_comments_say():
+    _, out = run_solution(NB09, "ex-09-2")
+    assert out.split("\n")[:2] == ["306 409 102 3 4 98", "102 0"]
+    text = " ".join(solution(NB09, "ex-09-2").split())
+    for quoted in ("= 306", "= 409 cycles", "102 block executions", "so 4;", "remaining 98"):
+        assert quoted in text, quoted
+
+
+def test_ex_09_3_solution_counts_are_the_emulators():
+    _, out = run_solution(NB09, "ex-09-3")
+    assert out.strip().splitlines()[-1].split() == ["119", "59", "7"]
+    _, _, one = run_both(SUM, sum_state(20000), max_block_insns=1)
+    assert (one.stats.blocks_executed, one.stats.blocks_translated) == (60006, 9)
+    text = " ".join(solution(NB09, "ex-09-3").split())
+    for quoted in ("(60,006 for n = 20,000)", "9 one-instruction blocks", "uses 7 blocks",
+                   "each of the 29 passes", "119 translations and 59 flushes"):
+        assert quoted in text, quoted
+
+
+def test_events_figure_alt_text_quotes_the_counts():
+    runs = [run_both(SUM, sum_state(n)) for n in (1, 10000)]
+    (a1, _, e1), (a2, _, e2) = runs
+    assert (a1.instructions, e1.stats.blocks_executed) == (9, 3)
+    assert round(a2.instructions, -4) == 30000 and round(e2.stats.blocks_executed, -4) == 10000
+    counts = [run_both(SUM, sum_state(n))[2].stats for n in (1, 3, 10, 30, 100, 300, 1000, 3000,
+                                                             10000)]
+    assert max(s.lookups for s in counts) <= 4 and {s.blocks_translated for s in counts} == {3}
+    alt = alt_text(NB09, "fig-09-events")
+    for quoted in ("from 9 to about 30,000", "from 3 to about 10,000", "4 or fewer",
+                   "stay at 3"):
+        assert quoted in alt, quoted

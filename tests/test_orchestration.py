@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chapter_solutions import alt_text, markdown, run_solution, solution
 from virtbook import orchestration as orc
 from virtbook.orchestration import (
     ControlPlane, Deployment, Node, NodeFailure, NodeRecovery, Scale, simulate_cluster,
@@ -181,6 +182,42 @@ def test_hpa_formula_tolerance_and_bounds(cur, metric, target, lo, span):
 def test_hpa_is_monotone_in_load():
     values = [orc.hpa_desired_replicas(5, m, 50) for m in range(0, 500, 7)]
     assert values == sorted(values)
+
+
+@pytest.mark.parametrize("cur, limit", [(1, 5), (3, 7), (4, 8), (5, 10), (10, 20), (100, 200)])
+def test_hpa_default_scale_up_allows_four_pods_or_doubling_whichever_is_more(cur, limit):
+    assert orc.hpa_scale_up_limit(cur) == limit
+    assert orc.hpa_scale_up_limit(cur, pods=0, percent=50) == math.ceil(cur * 1.5)
+
+
+@given(cur=st.integers(1, 300), want=st.integers(1, 3000))
+def test_hpa_scale_up_path_climbs_at_the_policy_rate_and_stops_at_the_recommendation(cur, want):
+    path = orc.hpa_scale_up_path(cur, want)
+    assert path[0] == cur and path[-1] == want
+    for a, b in zip(path, path[1:]):
+        if b > a:
+            assert b <= orc.hpa_scale_up_limit(a)
+            assert b == want or b == orc.hpa_scale_up_limit(a), "each step takes all it may"
+    if want >= cur:
+        assert path == sorted(path)
+
+
+def test_the_chapters_hpa_example_reaches_ten_pods_in_two_periods():
+    desired = orc.hpa_desired_replicas(4, 150, 60)
+    assert desired == 10
+    assert orc.hpa_scale_up_path(4, desired) == [4, 8, 10]
+    assert orc.HPA_SYNC_PERIOD_S == 15
+
+
+def test_hpa_scale_up_rejects_bad_input():
+    with pytest.raises(ValueError, match="current_replicas"):
+        orc.hpa_scale_up_limit(0)
+    with pytest.raises(ValueError, match="percent"):
+        orc.hpa_scale_up_limit(4, percent=-1)
+    with pytest.raises(ValueError, match="allow no growth"):
+        orc.hpa_scale_up_path(4, 9, pods=0, percent=0)
+    with pytest.raises(ValueError, match="desired_replicas"):
+        orc.hpa_scale_up_path(4, 0)
 
 
 def test_failure_schedule_is_seeded_and_recoveries_follow_failures():
@@ -367,3 +404,78 @@ def test_result_helpers_reject_bad_input():
         r.outage_s("api")
     with pytest.raises(ValueError, match="kind must be one of"):
         r.total("lost")
+
+
+# ------------------------------------------------------------------------------------------
+# every model number that chapter 8's prose, solutions and alt texts quote without glue
+# ------------------------------------------------------------------------------------------
+
+NB08 = "08-orchestration-security.ipynb"
+
+
+def _demo():
+    nodes, deps, events = orc.default_cluster()
+    return simulate_cluster(nodes, deps, events, duration_s=900, seed=0)
+
+
+def test_demo_prose_and_alt_text_match_the_simulation():
+    r = _demo()
+    text = " ".join(markdown(NB08).split())
+    notready = next(e for e in r.events if "NotReady" in e.message)
+    assert notready.time_s == 165 and "lease 55 s old" in notready.message
+    assert "last renewed its lease at 110 s" in text and notready.time_s - 55 == 110
+    assert (int(r.running["web"][120]), int(r.desired["web"][120])) == (4, 6)
+    assert (int(r.running["api"][120]), int(r.desired["api"][120])) == (2, 3)
+    assert "four of six `web` and two of three `api` pods" in text
+    alt = alt_text(NB08, "fig-08-heal")
+    desired = int(r.total("desired")[0])
+    serving_after_failure = int(r.total("running")[121])
+    evicted = next(e.time_s for e in r.events if e.source == "taint-eviction")
+    assert (desired, serving_after_failure, evicted, r.healed_at(120)) == (9, 6, 465, 473)
+    for quoted in ("Nine pods are desired", "drop to six", "at 165 s", "at 465 s",
+                   "from 473 s nine pods", "at 700 s"):
+        assert quoted in alt, quoted
+
+
+def test_ex_08_2_solution_times_are_the_simulated_ones():
+    _, out = run_solution(NB08, "ex-08-2")
+    assert "165 s" in out and "NotReady" in out and "465 s" in out
+    text = " ".join(solution(NB08, "ex-08-2").split())
+    assert "NotReady at 165 s, eviction 300 s later at 465 s" in text
+
+
+def test_ex_08_3_solution_outages_are_the_simulated_ones():
+    _, out = run_solution(NB08, "ex-08-3")
+    lines = out.strip().splitlines()
+    (d_out, d_heal), (t_out, _), (f_out, _) = (map(int, l.split()) for l in lines[:3])
+    assert d_out > 5 * 60 and d_heal == 473, "about six minutes with the defaults"
+    assert t_out < 90, "toleration 30 s: under 90 s"
+    assert 50 <= f_out <= 70, "fast settings: about a minute"
+    slow_default, slow_fast = lines[3], lines[4]
+    assert slow_default.startswith("74 []"), "defaults: nothing evicted, about 74 s"
+    assert slow_fast.startswith("58 ") and "creates web-6, web-7" in slow_fast
+    assert "creates api-3" in slow_fast, "three replacements"
+    nodes, deps, events = orc.default_cluster()
+    fast = ControlPlane(toleration_seconds=30, node_monitor_grace_period_s=20)
+    r = simulate_cluster(nodes, deps, events, control_plane=fast)
+    assert next(e.time_s for e in r.events if "NotReady" in e.message) == 135
+    text = " ".join(solution(NB08, "ex-08-3").split())
+    for quoted in ("under 90 s", "NotReady at 135 s", "outage about 74 s", "evicted at 165 s",
+                   "about 58 s"):
+        assert quoted in text, quoted
+
+
+def test_noisy_figure_alt_text_holds_for_the_demo_runs():
+    runs = {c: orc.noisy_neighbour(c, miner_threads=8, pcpus=2, duration_ms=5000, seed=0)
+            for c in orc.NEIGHBOUR_CONFIGS}
+    alone, shared, isolated = runs["alone"], runs["shared"], runs["cgroups"]
+    assert 0.4 <= alone.cpu_share["api"] <= 0.6, "api needs about half a CPU"
+    assert alone.cpu_share["web"] < alone.cpu_share["api"], "web needs little"
+    assert shared.cpu_share["miner"] > 1.0, "the miner takes most of the two CPUs"
+    assert shared.cpu_share["api"] < 0.5 * alone.cpu_share["api"], "api gets far less"
+    assert abs(isolated.cpu_share["api"] - alone.cpu_share["api"]) < 0.05
+    assert alone.web_p99_ms < 0.5 and isolated.web_p99_ms < 0.5, "near zero"
+    assert 2 <= shared.web_p99_ms <= 10, "several milliseconds"
+    alt = alt_text(NB08, "fig-08-noisy")
+    for quoted in ("about half a CPU", "most of the two CPUs", "near zero", "several milliseconds"):
+        assert quoted in alt, quoted

@@ -276,7 +276,9 @@ class Container:
     """A running container's filesystem: read-only image layers plus a thin writable layer.
 
     Writes follow overlay2's copy-on-write: modifying (or chmod-ing) a file that lives in a lower
-    layer first copies it up whole; creating a file writes only the new bytes; deleting a lower
+    layer first copies it up whole (the model leaves out OverlayFS's optional ``metacopy``
+    feature, which copies only the metadata on chmod; kernel Documentation/filesystems/
+    overlayfs.rst, "Metadata only copy up"); creating a file writes only the new bytes; deleting a lower
     file leaves a whiteout. ``trace`` records each step so a student can check it by hand.
     Starting a container copies nothing: the writable layer starts empty.
     """
@@ -340,7 +342,8 @@ class Container:
         self.trace.append(f"{self.name}: write {path} -> {size} B")
 
     def chmod(self, path: str) -> None:
-        """Change metadata only; a file from the image is still copied up whole."""
+        """Change metadata only; a file from the image is still copied up whole (as OverlayFS
+        does without ``metacopy``)."""
         current = self.read(path)
         if path not in self.upper:
             self._copy_up(path)

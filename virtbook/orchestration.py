@@ -38,8 +38,12 @@ Three small, pure models (numpy only, nothing printed, no matplotlib):
 2. **The noisy neighbour on shared CPUs** (:func:`noisy_neighbour`, :func:`miner_alone`),
    run on :mod:`virtbook.cpu`'s Linux CFS model. Each container is a cgroup whose threads share
    one ``cpu.weight`` (kernel Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files");
-   without a cgroup per container, every thread is its own scheduling entity of weight 100 and a
-   container with many threads takes a proportionally larger share. ``cpu.max`` (bandwidth
+   the containers' weights are equal, as Docker leaves them (a cgroup per container, the same
+   default weight unless ``--cpu-shares`` is given) and as Kubernetes sets them for pods with
+   equal CPU requests. Without a cgroup per container (plain processes on a host, or everything
+   in one group), every thread is its own scheduling entity of equal weight and a workload with
+   many threads takes a proportionally larger share. Linux 6.6 replaced CFS's pick rule with
+   EEVDF, which divides CPU time by the same weights; the model's wake-up latencies are CFS's. ``cpu.max`` (bandwidth
    control, Documentation/scheduler/sched-bwc.rst) caps a container's CPU time per period; a
    group whose quota is refilled is placed like a waking task, as the kernel's
    ``unthrottle_cfs_rq()`` enqueues it with ``ENQUEUE_WAKEUP`` (kernel/sched/fair.c). The miner
@@ -61,6 +65,8 @@ student can check by hand.
 (3, 3)
 >>> hpa_desired_replicas(4, current_metric=200, target_metric=100)
 8
+>>> hpa_scale_up_path(4, 10)     # the default policy: at most +4 pods or +100 % per 15 s
+[4, 8, 10]
 """
 from __future__ import annotations
 
@@ -248,8 +254,8 @@ def hpa_desired_replicas(current_replicas: int, current_metric: float, target_me
     ``--horizontal-pod-autoscaler-tolerance`` flag), and the result is kept within
     ``min_replicas..max_replicas`` (Kubernetes documentation, *Horizontal Pod Autoscaling*,
     section "Algorithm details"). The real controller also sets aside pods that are not ready or
-    lack metrics and only scales down after a 5-minute stabilization window; this function is
-    the core formula only.
+    lack metrics, only scales down after a 5-minute stabilization window, and limits how fast it
+    scales up (:func:`hpa_scale_up_limit`); this function is the core formula only.
 
     >>> hpa_desired_replicas(4, 200, 100)
     8
@@ -271,6 +277,53 @@ def hpa_desired_replicas(current_replicas: int, current_metric: float, target_me
         # round away float noise before the ceiling, so 4 * 1.5 is 6, not 7
         desired = math.ceil(round(cur * ratio, 9))
     return min(hi, max(lo, desired))
+
+
+#: The HPA controller's default sync period, in seconds (``--horizontal-pod-autoscaler-sync-period``).
+HPA_SYNC_PERIOD_S = 15
+
+
+def hpa_scale_up_limit(current_replicas: int, *, pods: int = 4, percent: int = 100) -> int:
+    """The most replicas the HPA's default scale-up behaviour allows one period later.
+
+    With no ``behavior`` set, two policies apply per 15 s period, "4 pods or a 100% of the
+    currently running replicas", and the one that allows more wins (``selectPolicy: Max``); there
+    is no scale-up stabilization window (Kubernetes documentation, *Horizontal Pod Autoscaling*,
+    section "Default Behavior"). The Percent policy rounds up, as the controller does.
+
+    >>> hpa_scale_up_limit(4), hpa_scale_up_limit(1), hpa_scale_up_limit(10)
+    (8, 5, 20)
+    """
+    cur = check_int("current_replicas", current_replicas, 1, MAX_REPLICAS)
+    add = check_int("pods", pods, 0, MAX_REPLICAS)
+    pct = check_int("percent", percent, 0, 1000)
+    return max(cur + add, math.ceil(round(cur * (1 + pct / 100), 9)))
+
+
+def hpa_scale_up_path(current_replicas: int, desired_replicas: int, *, pods: int = 4,
+                      percent: int = 100) -> list[int]:
+    """Replica counts at successive HPA syncs (every :data:`HPA_SYNC_PERIOD_S` seconds) while
+    the recommendation stays at ``desired_replicas``, each step capped by
+    :func:`hpa_scale_up_limit`. It models a load that holds steady; the real controller
+    recomputes the recommendation at each sync and treats pods that are not yet ready
+    conservatively, which can only slow the climb.
+
+    >>> hpa_scale_up_path(4, 10)
+    [4, 8, 10]
+    >>> hpa_scale_up_path(4, 3)      # scaling down is not limited by these policies
+    [4, 3]
+    """
+    cur = check_int("current_replicas", current_replicas, 1, MAX_REPLICAS)
+    want = check_int("desired_replicas", desired_replicas, 1, MAX_REPLICAS)
+    path = [cur]
+    while path[-1] < want:
+        path.append(min(want, hpa_scale_up_limit(path[-1], pods=pods, percent=percent)))
+        if path[-1] == path[-2]:
+            raise ValueError(f"pods ({pods}) and percent ({percent}) allow no growth from "
+                             f"{path[-1]} replicas; at least one must be positive")
+    if want < cur:
+        path.append(want)
+    return path
 
 
 def failure_schedule(node_names: Sequence[str], duration_s: int, *, failures: int = 1,
@@ -727,13 +780,14 @@ def neighbour_vms(config: str, *, miner_threads: int = 8, miner_containers: int 
     cryptominer with ``miner_threads`` threads that never stop computing.
 
     * ``"alone"``: web and api without the miner, the baseline of what they need.
-    * ``"shared"``: no cgroup per container. CFS gives every thread the same weight, so the
-      miner appears as ``miner_threads`` entities named ``miner.t0``, ``miner.t1``, ...
-      (how many containers the threads come from makes no difference here).
-    * ``"cgroups"``: one cgroup per container, each with the default ``cpu.weight`` of 100; the
+    * ``"shared"``: no cgroup per container, as for plain processes on one host. CFS gives every
+      thread the same weight, so the miner appears as ``miner_threads`` entities named
+      ``miner.t0``, ``miner.t1``, ... (how many containers the threads come from makes no
+      difference here).
+    * ``"cgroups"``: one cgroup per container, all with the same weight (Docker's default); the
       threads of one miner container share one weight. With ``miner_containers`` > 1 the
       threads are split evenly over that many containers (``miner0``, ``miner1``, ...), each with
-      its own weight of 100. ``miner_cpus`` sets ``cpu.max`` on each miner container, in CPUs
+      its own, equal weight. ``miner_cpus`` sets ``cpu.max`` on each miner container, in CPUs
       (``docker run --cpus``); ``None`` means ``max``, no limit. A cap needs the container's own
       cgroup, so it is accepted with ``"cgroups"`` only.
 
@@ -919,6 +973,7 @@ __all__ = [
     "CAPABILITIES", "ClusterEvent", "ClusterResult", "ControlPlane", "DOCKER_DEFAULT_CAPS",
     "Deployment", "Event", "NEIGHBOURS", "NEIGHBOUR_CONFIGS", "NeighbourResult", "Node",
     "NodeFailure", "NodeRecovery", "Scale", "capability_mask", "decode_capabilities",
-    "default_cluster", "failure_schedule", "hpa_desired_replicas", "least_allocated_score",
+    "HPA_SYNC_PERIOD_S", "default_cluster", "failure_schedule", "hpa_desired_replicas",
+    "hpa_scale_up_limit", "hpa_scale_up_path", "least_allocated_score",
     "miner_alone", "neighbour_vms", "noisy_neighbour", "own_capabilities", "simulate_cluster",
 ]

@@ -23,8 +23,8 @@ from .isa import OPCODES, Instruction, OpInfo, decode, encode
 from .programs import (BUBBLE, BUBBLE_SOURCE, FIB, FIB_SOURCE, PROGRAMS, SUM, SUM_SOURCE,
                        bubble_state, fib_state, sum_state)
 from .state import CPUState, GuestFault, InstructionLimitExceeded
-from .timing import (Speedup, TimingPoint, best_time, break_even, measure_speedup, sweep,
-                     time_point)
+from .timing import (Speedup, TimingPoint, best_time, best_times, break_even, measure_speedup,
+                     speed_words, sweep, time_point)
 from .translator import BlockTranslator, TranslatedBlock, TranslationStats
 
 __all__ = [
@@ -33,7 +33,8 @@ __all__ = [
     "InstructionLimitExceeded", "BlockTranslator", "TranslatedBlock", "TranslationStats",
     "SUM", "SUM_SOURCE", "sum_state", "FIB", "FIB_SOURCE", "fib_state", "BUBBLE",
     "BUBBLE_SOURCE", "bubble_state", "PROGRAMS", "Speedup", "TimingPoint", "best_time",
-    "time_point", "sweep", "measure_speedup", "break_even", "run_both", "opcode_table",
+    "best_times", "time_point", "sweep", "measure_speedup", "break_even", "speed_words",
+    "run_both", "opcode_table",
 ]
 
 

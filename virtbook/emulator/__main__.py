@@ -3,7 +3,7 @@
     python -m virtbook.emulator            # the default: the sum loop, n = 20,000, best of 5
     python -m virtbook.emulator 50000 7    # n and the number of repetitions
 
-Prints the best-of-N wall-clock times and the speedup, cold (translation included) and warm
+Prints the best-of-N CPU times and the speedup, cold (translation included) and warm
 (every block already in the cache), for the sum loop and the other chapter programs.
 """
 from __future__ import annotations
