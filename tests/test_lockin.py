@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solutionlib import numbers, run_code, solution
 from virtbook.lockin import (GB_PER_TB, POLICIES, BillScenario, EgressPricing, ExitPlan,
                              exit_cost, simulate_bill, transfer_days)
 
@@ -182,3 +183,47 @@ def test_bill_scenarios_check_their_inputs():
         simulate_bill(seed=-1)
     with pytest.raises(ValueError, match="forgotten_start_h must be a number"):
         BillScenario(forgotten_start_h=31 * 24.0)
+
+
+# --- the chapter's solutions and exit-plan numbers come from the model --------------------
+
+CH14 = "chapters/14-limitations.ipynb"
+
+
+def test_the_waiver_window_is_the_inverse_of_the_copy_time():
+    plan = ExitPlan(stored_tb=1000, link_gbps=1.0, waiver=True)
+    assert transfer_days(plan.window_gb, plan.link_gbps, plan.efficiency) == pytest.approx(
+        plan.waiver_days)
+    assert plan.window_gb / GB_PER_TB == pytest.approx(60 * 86400 * 0.8 / 8 / 1024)
+
+
+def test_solution_14_2_quotes_the_model():
+    text = " ".join(solution(CH14, "ex-14-2").split())
+    one, two = numbers(run_code(solution(CH14, "ex-14-2")))
+    assert (one, two) == (2653.9, 2696.6)
+    assert "USD 2,653.90" in text and "USD 2,696.60" in text
+    assert f"USD {two - one:.2f}" in text
+    p = EgressPricing()
+    assert 10_240 * p.price_per_gb[0] == pytest.approx(921.60)
+    assert (30 * 1024 - 100 - 10_240) * p.price_per_gb[1] == pytest.approx(1732.30)
+    assert (15 * 1024 - 100 - 10_240) * p.price_per_gb[1] == pytest.approx(426.70)
+
+
+def test_solution_14_3_quotes_the_model():
+    text = " ".join(solution(CH14, "ex-14-3").split())
+    printed = run_code(solution(CH14, "ex-14-3"))
+    small, tight = simulate_bill(BillScenario(forgotten_vms=4), seed=14), \
+        simulate_bill(BillScenario(threshold=0.8, data_lag_h=8), seed=14)
+    default = simulate_bill(BillScenario(), seed=14).outcomes
+    assert "\n".join(small.trace() + tight.trace()) + "\n" == printed
+    s = small.scenario
+    assert f"USD {s.forgotten_vms * s.price_per_hour * 24:.2f} a day" in text
+    assert f"USD {small.outcomes['invoice'].month_total:,.0f}" in text
+    assert f"day {small.outcomes['invoice'].stop_h / 24:.1f}" in text
+    assert f"USD {small.outcomes['invoice'].fleet_cost:,.0f}" in text
+    assert all(o.alert_h is None for o in small.outcomes.values())
+    t = tight.outcomes
+    for habit in ("actual", "forecast"):
+        assert f"day {t[habit].alert_h / 24:.1f}" in text
+        assert f"USD {t[habit].fleet_cost:,.0f} instead of USD {default[habit].fleet_cost:,.0f}" \
+            in text.replace("about ", "")

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from virtbook.serverless import (SECONDS_PER_MONTH, FunctionConfig, LambdaPricing, Platform,
-                                 VMOffer, break_even_rate, diurnal_arrivals, lambda_monthly_cost,
-                                 poisson_arrivals, simulate, sweep, trace, vm_monthly_cost)
+from solutionlib import numbers, run_code, solution
+from virtbook.serverless import (M5_LARGE, SECONDS_PER_MONTH, FunctionConfig, LambdaPricing,
+                                 Platform, VMOffer, break_even_rate, diurnal_arrivals,
+                                 lambda_monthly_cost, poisson_arrivals, simulate, sweep, trace,
+                                 vm_monthly_cost)
 
 FIXED = FunctionConfig(memory_mb=512, duration_ms=100.0, duration_sigma=0.0)
 seeds = st.integers(min_value=0, max_value=10_000)
@@ -183,27 +185,115 @@ def test_monthly_cost_scales_with_traffic():
     assert 3.5 < ratio < 4.5
 
 
-def test_vm_cost_steps_with_capacity():
-    vm = VMOffer()
-    assert vm.capacity_rps == pytest.approx(10.0)
-    assert vm_monthly_cost(0.0, vm) == vm_monthly_cost(9.99, vm) == pytest.approx(
-        0.0104 * SECONDS_PER_MONTH / 3600)
-    assert vm_monthly_cost(10.01, vm) == pytest.approx(2 * vm_monthly_cost(1.0, vm))
+def test_a_t3_micro_earns_its_documented_credits_and_baseline():
+    # AWS EC2 User Guide, credit table: t3.micro earns 12 credits an hour = 10 % of 2 vCPUs.
+    t3 = VMOffer()
+    assert t3.credits_per_hour == pytest.approx(12.0) and t3.baseline_vcpus == pytest.approx(0.2)
+    assert t3.hourly_cost(0.2) == pytest.approx(0.0104), "at the baseline the price covers all"
+    assert t3.hourly_cost(2.0) == pytest.approx(0.0104 + 1.8 * 0.05)
 
 
-@given(st.integers(min_value=128, max_value=10_240), st.floats(min_value=1.0, max_value=2000.0))
-def test_at_the_break_even_rate_both_bills_are_equal(memory, duration):
+def test_aws_t3_large_versus_m5_large_break_even_is_reproduced():
+    # AWS EC2 User Guide, "Unlimited mode concepts": t3.large $0.0835/h, baseline 30 %, surplus
+    # $0.05 per vCPU-hour, against m5.large $0.096/h: the two cost the same at 42.5 % CPU.
+    t3_large = VMOffer(name="t3.large", usd_per_hour=0.0835, baseline=0.30)
+    at = [u / 1000 for u in range(0, 1001)]
+    gap = [abs(t3_large.hourly_cost(2 * u) - M5_LARGE.hourly_cost(2 * u)) for u in at]
+    assert at[gap.index(min(gap))] == pytest.approx(0.425, abs=1e-3)
+    assert M5_LARGE.hourly_cost(2.0) == pytest.approx(0.096), "a fixed instance has no surplus"
+
+
+def test_standard_mode_holds_the_vm_to_its_baseline_and_never_bills_surplus():
+    std = VMOffer(credit_mode="standard")
+    assert std.capacity_rps(100.0) == pytest.approx(std.baseline_rps(100.0)) == pytest.approx(2.0)
+    assert std.bill(5.0, 100.0).surplus_usd == 0.0 and std.bill(5.0, 100.0).vms == 3
+
+
+def test_vm_bill_is_flat_to_the_baseline_then_adds_surplus_and_steps_with_capacity():
+    fn, vm = FIXED, VMOffer()
+    knee, cap = vm.baseline_rps(fn.vcpu_ms), vm.capacity_rps(fn.vcpu_ms)
+    flat = 0.0104 * SECONDS_PER_MONTH / 3600
+    assert vm_monthly_cost(0.0, vm, fn) == vm_monthly_cost(0.99 * knee, vm, fn) == pytest.approx(flat)
+    mid = (knee + cap) / 2
+    assert vm_monthly_cost(mid, vm, fn) == pytest.approx(
+        flat + (mid * fn.vcpu_ms / 1000 - 0.2) * 0.05 * SECONDS_PER_MONTH / 3600)
+    two = vm.bill(1.01 * cap, fn.vcpu_ms)
+    assert two.vms == 2 and two.busy_vcpus_per_vm == pytest.approx(1.01 * cap / 2 * fn.vcpu_ms / 1000)
+
+
+def test_cpu_per_request_is_what_lambda_gave_the_handler():
+    # One vCPU at 1,769 MB (AWS "Configure Lambda function memory"); a single thread uses one.
+    assert FunctionConfig(memory_mb=1769, duration_sigma=0.0).vcpu_ms == pytest.approx(100.0)
+    assert FunctionConfig(memory_mb=4096, duration_sigma=0.0).vcpu_ms == pytest.approx(100.0)
+    assert FunctionConfig(memory_mb=512, duration_sigma=0.0).vcpu_ms == pytest.approx(
+        100.0 * 512 / 1769)
+
+
+@given(st.integers(min_value=128, max_value=10_240), st.floats(min_value=1.0, max_value=2000.0),
+       st.sampled_from([VMOffer(), M5_LARGE, VMOffer(credit_mode="standard")]))
+@settings(max_examples=60, deadline=None)
+def test_below_the_break_even_the_function_is_cheaper_and_at_it_the_bills_are_equal(
+        memory, duration, vm):
     fn = FunctionConfig(memory_mb=memory, duration_ms=duration, duration_sigma=0.0)
-    rate = break_even_rate(fn)
-    per_request = LambdaPricing().cost_per_request(memory, duration)
-    assert rate * SECONDS_PER_MONTH * per_request == pytest.approx(vm_monthly_cost(0.0))
+    per_request = LambdaPricing().cost_per_request(memory, duration) * SECONDS_PER_MONTH
+    rate = break_even_rate(fn, vm=vm)
+    probe = [rate * k / 20 for k in range(1, 20)] if math.isfinite(rate) else \
+        [vm.capacity_rps(fn.vcpu_ms) * k / 7 for k in range(1, 40)]
+    for r in probe:
+        assert r * per_request < vm_monthly_cost(r, vm, fn) + 1e-9
+    if math.isfinite(rate):
+        assert rate * per_request == pytest.approx(vm_monthly_cost(rate, vm, fn))
+
+
+def test_a_vm_charged_more_cpu_than_the_function_had_may_never_break_even():
+    # The trap this model avoids: charge the t3.micro 100 ms of a whole vCPU per request while
+    # the 512 MB function has only 0.29 of one. Surplus credits then cost more per request than
+    # the function, and the machine never catches up.
+    lopsided = FunctionConfig(memory_mb=1769, duration_ms=100.0, duration_sigma=0.0)
+    cheap = LambdaPricing().cost_per_request(512, 100.0) * SECONDS_PER_MONTH
+    vm = VMOffer()
+    assert 0.1 * 0.05 * SECONDS_PER_MONTH / 3600 > cheap            # surplus slope > function's
+    assert vm.usd_per_hour * SECONDS_PER_MONTH / 3600 > cheap * vm.baseline_rps(lopsided.vcpu_ms)
+    assert math.isfinite(break_even_rate(lopsided))                  # consistent: it does cross
 
 
 def test_sweep_crosses_over_near_the_break_even_rate():
-    rows = sweep([0.5, 1.0, 2.0, 4.0, 8.0], FIXED, seed=3, max_requests=4000)
+    rows = sweep([0.5, 1.0, 2.0, 4.0, 8.0, 40.0], FIXED, seed=3, max_requests=4000)
     cheaper = [r.lambda_usd_month < r.vm_usd_month for r in rows]
-    assert cheaper == [True, True, True, False, False]
+    assert cheaper == [True, True, True, False, False, False]
     assert 2.0 < break_even_rate(FIXED) < 4.0
+
+
+# --- the chapter's solutions run as printed ------------------------------------------------
+
+CH12 = "chapters/12-serverless.ipynb"
+
+
+def test_solution_12_1_prints_what_it_claims():
+    text = solution(CH12, "ex-12-1")
+    timer, poisson = numbers(run_code(text))
+    assert timer == 1.0 and "100% cold" in text
+    assert poisson == pytest.approx(math.exp(-2 / 3), abs=0.03) and "0.51" in text
+
+
+def test_solution_12_2_quotes_the_model():
+    text = solution(CH12, "ex-12-2")
+    be, cpu, vm = numbers(run_code(text))
+    assert (be, cpu, vm) == (0.82, 116, 8.33)
+    for quoted in ("0.82 requests per", "116 ms of CPU", "$8.33", "1.73"):
+        assert quoted in " ".join(text.split())
+    fn = FunctionConfig(memory_mb=1024, duration_ms=200.0, duration_sigma=0.0)
+    assert VMOffer().baseline_rps(fn.vcpu_ms) == pytest.approx(1.73, abs=0.005)
+    assert lambda_monthly_cost(5e6, 5e6 * 0.2) == pytest.approx(17.67, abs=0.005)
+
+
+def test_solution_12_3_quotes_the_model():
+    text = solution(CH12, "ex-12-3")
+    printed = run_code(text).split()
+    rates = [float(x) for x in printed[2::3]]
+    assert rates == [2.8, 0.82, 2.8]
+    assert "about 2.8" in text and "about 0.82" in text
+    assert 512 / 1769 == pytest.approx(0.29, abs=0.005) and 1769 / 512 == pytest.approx(3.5, abs=0.05)
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -215,6 +305,9 @@ def test_sweep_crosses_over_near_the_break_even_rate():
     (lambda: Platform(init_ms_min=500, init_ms_max=100), "init_ms_max must be a number"),
     (lambda: Platform(concurrency_limit=0), "concurrency_limit must be an integer in 1.."),
     (lambda: VMOffer(target_utilization=1.5), "target_utilization must be a number"),
+    (lambda: VMOffer(baseline=0.0), "baseline must be a number"),
+    (lambda: VMOffer(credit_mode="turbo"), "credit_mode must be one of"),
+    (lambda: VMOffer().capacity_rps(0.0), "vcpu_ms must be a number"),
     (lambda: poisson_arrivals(-1.0, 10.0), "rate_per_s must be a number at least 0"),
     (lambda: simulate([3.0, 1.0]), "arrivals must be sorted"),
     (lambda: simulate([1.0, 5.0], horizon_s=2.0), "horizon_s must be at least the last arrival"),

@@ -28,10 +28,11 @@ Sources for the mechanisms and defaults
   second, with a 60-second minimum, since 2 October 2017 (AWS What's New, "Announcing Amazon EC2
   per second billing", 2017). A month is taken as 8,760 / 12 = 730 hours.
 * Default price. m5.large (2 vCPUs, 8 GiB), Linux, US East (N. Virginia): US$0.096 per hour. This
-  is an *assumption* the reader should replace: AWS's own price page could not be read from the
-  book's sources; the figure is the on-demand price as recorded on 2017-12-01 in a public dataset
-  (riceissa/computing-data-project, sql/cloud-instance-costs.sql). Check the current price on
-  https://aws.amazon.com/ec2/pricing/on-demand/ before relying on it.
+  is an *assumption*, dated 2026-12, the reader should replace: AWS's own price page could not be
+  read from the book's sources. It is the price AWS's EC2 User Guide uses for an m5.large
+  (us-east-1, Linux) in its worked example on unlimited mode, and the on-demand price recorded on
+  2017-12-01 in a public dataset (riceissa/computing-data-project, sql/cloud-instance-costs.sql).
+  Check the current price on https://aws.amazon.com/ec2/pricing/on-demand/ before relying on it.
 * Commitments. Savings Plans offer "savings of up to 72 percent" in exchange for a one- or
   three-year commitment to an hourly spend (AWS, "How AWS Pricing Works", "Savings Plans"). The
   default ``commitment_discount`` of 0.40 is an *assumption* inside that range; the discount
@@ -82,7 +83,7 @@ class CloudOffer:
     region: str = "us-east-1"
     price_per_hour: float = 0.096
     commitment_discount: float = 0.40
-    price_seen: str = "2017-12-01 (assumption; see the module docstring)"
+    price_seen: str = "2026-12 (assumption; see the module docstring)"
 
     def __post_init__(self) -> None:
         check_name("instance_type", self.instance_type)

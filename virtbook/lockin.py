@@ -45,14 +45,15 @@ Sources for the mechanisms and defaults
   transfer when exiting Google Cloud", https://cloud.google.com/exit-cloud; AWS: the blog post
   above; Microsoft Learn, "Cancel and delete your Azure subscription", section "What data transfer
   fees are applied when moving all data off Azure?"). Microsoft gives 60 days from the announced
-  start date, the default ``waiver_days``; Google's current terms give a 30-day initiation period
-  and a migration period of at least 30 days; AWS's post names no period. Data moved after the
+  start date, the default ``waiver_days``; AWS's programme, as reported at its launch, also asks
+  for the move to be completed within 60 days; Google's current terms give a 30-day initiation
+  period, after a 14-day review, and a migration period of at least 30 days. Data moved after the
   window is charged at list price here: an *assumption* (the providers handle it case by case).
 * The EU Data Act, Regulation (EU) 2023/2854, Art. 29: from 11 January 2024 to 12 January 2027
   switching charges (which by Art. 2 include data egress charges) may not exceed the provider's
   costs; from 12 January 2027 none may be charged for switching.
-* Link efficiency. A bulk copy does not run at the line rate all the time; ``efficiency`` = 0.8
-  is an *assumption*. One GB is taken as 8 gigabits.
+* Link efficiency. A bulk copy does not run at the line rate all the time; ``efficiency`` =
+  :data:`LINK_EFFICIENCY` = 0.8 is an *assumption*. One GB is taken as 8 gigabits.
 * Budgets. AWS Budgets updates budget status several times a day and can notify on actual or
   forecast cost, or run a configured action (apply an IAM policy or SCP, or stop EC2 and RDS
   instances) (AWS Budgets API Reference; AWS Cost Management User Guide, "Configuring a budget
@@ -83,6 +84,8 @@ GB_PER_TB = 1024.0
 GBIT_PER_GB = 8.0
 #: Days in a billing month: 8,760 hours a year / 12 / 24.
 DAYS_PER_MONTH = 8760.0 / 12.0 / 24.0
+#: Share of a link's line rate a long bulk copy achieves (an assumption; see the module docstring).
+LINK_EFFICIENCY = 0.8
 #: The three ways of noticing a forgotten resource that :func:`simulate_bill` compares.
 POLICIES = ("invoice", "actual", "forecast")
 
@@ -141,7 +144,7 @@ class EgressPricing:
         return out
 
 
-def transfer_days(gb: float, link_gbps: float, efficiency: float = 0.8) -> float:
+def transfer_days(gb: float, link_gbps: float, efficiency: float = LINK_EFFICIENCY) -> float:
     """Days to copy ``gb`` GB over a link of ``link_gbps`` Gbit/s used at ``efficiency``.
 
     >>> round(transfer_days(1024 * 100, 1.0, 1.0), 2)    # 100 TB over 1 Gbit/s at full rate
@@ -151,6 +154,20 @@ def transfer_days(gb: float, link_gbps: float, efficiency: float = 0.8) -> float
     link_gbps = check_real("link_gbps", link_gbps, 0.0, 10_000.0, lo_open=True)
     efficiency = check_real("efficiency", efficiency, 0.0, 1.0, lo_open=True)
     return gb * GBIT_PER_GB / (link_gbps * efficiency) / 86400.0
+
+
+def transfer_gb(days: float, link_gbps: float, efficiency: float = LINK_EFFICIENCY) -> float:
+    """GB a link of ``link_gbps`` Gbit/s used at ``efficiency`` carries in ``days`` days.
+
+    The inverse of :func:`transfer_days`.
+
+    >>> round(transfer_gb(transfer_days(5000.0, 10.0), 10.0), 6)
+    5000.0
+    """
+    days = check_real("days", days, 0.0, 1e6)
+    link_gbps = check_real("link_gbps", link_gbps, 0.0, 10_000.0, lo_open=True)
+    efficiency = check_real("efficiency", efficiency, 0.0, 1.0, lo_open=True)
+    return days * 86400.0 * link_gbps * efficiency / GBIT_PER_GB
 
 
 @dataclass(frozen=True)
@@ -164,7 +181,7 @@ class ExitPlan:
 
     stored_tb: float
     link_gbps: float = 1.0
-    efficiency: float = 0.8
+    efficiency: float = LINK_EFFICIENCY
     waiver: bool = False
     waiver_days: float = 60.0
 
@@ -174,6 +191,11 @@ class ExitPlan:
         check_real("efficiency", self.efficiency, 0.0, 1.0, lo_open=True)
         check_bool("waiver", self.waiver)
         check_real("waiver_days", self.waiver_days, 0.0, 3650.0)
+
+    @property
+    def window_gb(self) -> float:
+        """GB this plan's link can move within the waiver window (whether or not it has one)."""
+        return transfer_gb(self.waiver_days, self.link_gbps, self.efficiency)
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,25 @@ Sources for the mechanisms and defaults
   AWS Lambda - 1ms Billing Granularity Adds Cost Savings", 1 December 2020). Since 1 August 2025
   the initialisation (INIT) phase of on-demand invocations is billed like the handler (AWS Compute
   Blog, "AWS Lambda standardizes billing for INIT Phase", 2025). Prices checked 2026-11.
-* The always-on VM. Its hourly price and capacity are *assumptions*: $0.0104 an hour is the
-  on-demand price commonly quoted for a t3.micro (2 vCPUs, 1 GiB) in us-east-1, which this book
-  could not check against AWS's own price list; change :class:`VMOffer` to your own quote.
+* CPU per request. Lambda allocates CPU in proportion to memory, "at 1,769 MB, a function has the
+  equivalent of one vCPU" (AWS Lambda Developer Guide, "Configure Lambda function memory"). A
+  single-threaded handler that runs for ``d`` ms at ``m`` MB has therefore had at most
+  ``d * min(1, m / 1769)`` ms of one vCPU (:attr:`FunctionConfig.vcpu_ms`); the VM is charged that
+  much CPU per request, so both sides do the same work. A handler that waits on the network used
+  less, which makes the VM's bill an upper estimate.
+* The always-on VM. Its hourly price is an *assumption*: $0.0104 an hour is the on-demand price
+  commonly quoted for a t3.micro (2 vCPUs, 1 GiB, Linux) in us-east-1; AWS's price page could not
+  be read from the book's sources (checked 2026-12). A t3.micro is a *burstable* instance (AWS EC2
+  User Guide, "Key concepts and definitions for burstable performance instances", credit table): it
+  earns 12 CPU credits an hour, a baseline of 10 % of each of its 2 vCPUs, and T3 instances launch
+  in ``unlimited`` mode by default. In that mode "if the average CPU usage over a 24-hour period
+  exceeds the baseline, the instance is billed for the additional usage at a flat additional rate
+  per vCPU-hour" (EC2 User Guide, "Unlimited mode concepts"), which the same page's worked example
+  gives as $0.05 per vCPU-hour for T3 (us-east-1, Linux). In ``standard`` mode the instance is held
+  to its baseline once its credits are spent. :class:`VMOffer` models both, in the steady state of
+  a constant request rate (accrued credits, at most 288 for a t3.micro, last a day at most and are
+  ignored over a month). The example's own prices, t3.large $0.0835 and m5.large $0.096 an hour,
+  reproduce its break-even CPU usage of 42.5 % (a test checks it).
 """
 from __future__ import annotations
 
@@ -60,7 +76,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from virtbook._validate import check_array, check_bool, check_int, check_name, check_real
+from virtbook._validate import (check_array, check_bool, check_choice, check_int, check_name,
+                                check_real)
 
 __all__ = [
     "SECONDS_PER_MONTH",
@@ -68,6 +85,9 @@ __all__ = [
     "Platform",
     "LambdaPricing",
     "VMOffer",
+    "VMBill",
+    "M5_LARGE",
+    "MB_PER_VCPU",
     "RequestRecord",
     "SimulationResult",
     "poisson_arrivals",
@@ -88,6 +108,10 @@ SECONDS_PER_MONTH = 30 * 24 * 3600
 MAX_MEMORY_MB = 10_240
 MIN_MEMORY_MB = 128
 MAX_TIMEOUT_S = 900
+#: Lambda memory that buys the equivalent of one vCPU; CPU is allocated in proportion to memory.
+MB_PER_VCPU = 1769
+#: Credit modes of a burstable EC2 instance (T2, T3, T3a, T4g).
+CREDIT_MODES = ("unlimited", "standard")
 
 
 @dataclass(frozen=True)
@@ -123,6 +147,27 @@ class FunctionConfig:
     def memory_gb(self) -> float:
         """Memory in GB as Lambda bills it (1,024 MB = 1 GB)."""
         return self.memory_mb / 1024.0
+
+    @property
+    def mean_duration_ms(self) -> float:
+        """Mean handler time: the log-normal's mean, ``duration_ms * exp(sigma**2 / 2)``."""
+        return self.duration_ms * math.exp(self.duration_sigma ** 2 / 2.0)
+
+    @property
+    def vcpu_share(self) -> float:
+        """The vCPUs a single-threaded handler can use: ``memory_mb / 1769``, at most one."""
+        return min(1.0, self.memory_mb / MB_PER_VCPU)
+
+    @property
+    def vcpu_ms(self) -> float:
+        """The most vCPU time one request can have used: mean duration times :attr:`vcpu_share`.
+
+        >>> round(FunctionConfig(memory_mb=1769, duration_ms=100.0, duration_sigma=0.0).vcpu_ms)
+        100
+        >>> round(FunctionConfig(memory_mb=512, duration_ms=100.0, duration_sigma=0.0).vcpu_ms, 1)
+        28.9
+        """
+        return self.mean_duration_ms * self.vcpu_share
 
 
 @dataclass(frozen=True)
@@ -193,41 +238,120 @@ class LambdaPricing:
 
 
 @dataclass(frozen=True)
+class VMBill:
+    """A month of always-on VMs at a steady request rate, item by item (see :meth:`VMOffer.bill`)."""
+
+    vms: int
+    busy_vcpus_per_vm: float       # mean vCPUs in use on each VM
+    baseline_vcpus_per_vm: float   # vCPUs' worth of baseline the instance price covers
+    instance_usd: float            # the hourly price for every hour of the month
+    surplus_usd: float             # surplus CPU credits above the baseline (unlimited mode)
+
+    @property
+    def total(self) -> float:
+        return self.instance_usd + self.surplus_usd
+
+
+@dataclass(frozen=True)
 class VMOffer:
-    """An always-on virtual machine and how much load one of them carries.
+    """An always-on virtual machine: its price, its vCPUs and, if burstable, its CPU credits.
 
-    ``usd_per_hour`` and the capacity are assumptions (see the module docstring). One VM serves
-    ``vcpus * target_utilization / (service_ms / 1000)`` requests per second: each request needs
-    ``service_ms`` of one vCPU, and the VM is sized to run at ``target_utilization`` so that
-    queues stay short. Burstable instances (the t family) can sustain full speed only while they
-    have CPU credits, which makes the default capacity optimistic.
+    ``baseline`` is the share of each vCPU the hourly price covers (0.10 for a t3.micro; 1.0 for a
+    fixed-performance instance such as an m5.large, which has no credits). In ``unlimited`` mode
+    the instance may run above the baseline, and average use above it costs
+    ``surplus_usd_per_vcpu_hour`` per vCPU-hour; in ``standard`` mode it is held to the baseline.
+    The VMs are sized to run at most at ``target_utilization`` of their vCPUs so that queues stay
+    short. Prices and credits: see the module docstring; the price is an assumption.
 
-    >>> VMOffer().capacity_rps
-    10.0
+    >>> t3 = VMOffer()
+    >>> t3.credits_per_hour, round(t3.capacity_rps(100.0), 1), round(t3.baseline_rps(100.0), 1)
+    (12.0, 10.0, 2.0)
+    >>> round(t3.hourly_cost(busy_vcpus=1.0), 4)   # 0.8 vCPU above the 0.2 baseline at $0.05
+    0.0504
     """
 
-    name: str = "t3.micro (assumed price)"
+    name: str = "t3.micro"
     usd_per_hour: float = 0.0104
     vcpus: int = 2
-    service_ms: float = 100.0
+    baseline: float = 0.10
+    surplus_usd_per_vcpu_hour: float = 0.05
+    credit_mode: str = "unlimited"
     target_utilization: float = 0.5
 
     def __post_init__(self) -> None:
         check_name("name", self.name)
         check_real("usd_per_hour", self.usd_per_hour, 0.0, 1000.0, lo_open=True)
         check_int("vcpus", self.vcpus, 1, 512)
-        check_real("service_ms", self.service_ms, 0.0, 3_600_000.0, lo_open=True)
+        check_real("baseline", self.baseline, 0.0, 1.0, lo_open=True)
+        check_real("surplus_usd_per_vcpu_hour", self.surplus_usd_per_vcpu_hour, 0.0, 100.0)
+        check_choice("credit_mode", self.credit_mode, CREDIT_MODES)
         check_real("target_utilization", self.target_utilization, 0.0, 1.0, lo_open=True)
 
     @property
-    def capacity_rps(self) -> float:
-        """Requests per second one VM carries at the target utilisation."""
-        return self.vcpus * self.target_utilization / (self.service_ms / 1000.0)
+    def burstable(self) -> bool:
+        """True when the hourly price covers less than the whole of every vCPU."""
+        return self.baseline < 1.0
 
-    def vms_needed(self, peak_rps: float) -> int:
+    @property
+    def credits_per_hour(self) -> float:
+        """CPU credits earned per hour: baseline x vCPUs x 60 (one credit = one vCPU-minute)."""
+        return self.baseline * self.vcpus * 60.0
+
+    @property
+    def baseline_vcpus(self) -> float:
+        """vCPUs' worth of CPU the hourly price covers."""
+        return self.baseline * self.vcpus
+
+    @property
+    def usable_vcpus(self) -> float:
+        """vCPUs one VM may keep busy on average: the target, or the baseline in standard mode."""
+        share = self.target_utilization
+        if self.credit_mode == "standard":
+            share = min(share, self.baseline)
+        return self.vcpus * share
+
+    def capacity_rps(self, vcpu_ms: float) -> float:
+        """Requests per second one VM carries when each needs ``vcpu_ms`` of one vCPU."""
+        check_real("vcpu_ms", vcpu_ms, 0.0, 3_600_000.0, lo_open=True)
+        return self.usable_vcpus / (vcpu_ms / 1000.0)
+
+    def baseline_rps(self, vcpu_ms: float) -> float:
+        """Requests per second one VM carries without using more than its baseline."""
+        check_real("vcpu_ms", vcpu_ms, 0.0, 3_600_000.0, lo_open=True)
+        return self.baseline_vcpus / (vcpu_ms / 1000.0)
+
+    def vms_needed(self, peak_rps: float, vcpu_ms: float) -> int:
         """VMs needed for ``peak_rps`` (at least one: an always-on service never scales to zero)."""
         check_real("peak_rps", peak_rps, 0.0)
-        return max(1, int(math.ceil(peak_rps / self.capacity_rps - 1e-12)))
+        return max(1, int(math.ceil(peak_rps / self.capacity_rps(vcpu_ms) - 1e-12)))
+
+    def hourly_cost(self, busy_vcpus: float) -> float:
+        """Dollars an hour for one VM whose vCPUs are busy ``busy_vcpus`` on average (24-hour mean).
+
+        Unlimited mode bills the average use above the baseline at the surplus rate; standard mode
+        never does (the instance is throttled to its baseline instead).
+        """
+        check_real("busy_vcpus", busy_vcpus, 0.0, float(self.vcpus))
+        surplus = max(0.0, busy_vcpus - self.baseline_vcpus)
+        if self.credit_mode == "standard":
+            surplus = 0.0
+        return self.usd_per_hour + surplus * self.surplus_usd_per_vcpu_hour
+
+    def bill(self, rate_rps: float, vcpu_ms: float, hours: float = SECONDS_PER_MONTH / 3600.0
+             ) -> VMBill:
+        """A month of enough VMs for a steady ``rate_rps``, the load spread evenly over them."""
+        check_real("hours", hours, 0.0, lo_open=True)
+        n = self.vms_needed(rate_rps, vcpu_ms)
+        busy = rate_rps / n * vcpu_ms / 1000.0
+        per_vm = self.hourly_cost(min(busy, float(self.vcpus)))
+        return VMBill(vms=n, busy_vcpus_per_vm=busy, baseline_vcpus_per_vm=self.baseline_vcpus,
+                      instance_usd=n * self.usd_per_hour * hours,
+                      surplus_usd=n * (per_vm - self.usd_per_hour) * hours)
+
+
+#: A fixed-performance instance with the same 2 vCPUs (price from AWS's own example; assumption).
+M5_LARGE = VMOffer(name="m5.large", usd_per_hour=0.096, baseline=1.0,
+                   surplus_usd_per_vcpu_hour=0.0)
 
 
 @dataclass(frozen=True)
@@ -497,24 +621,32 @@ def lambda_monthly_cost(requests: float, gb_seconds: float, pricing: LambdaPrici
     return billable_req / 1e6 * p.usd_per_million_requests + billable_gbs * p.usd_per_gb_second
 
 
-def vm_monthly_cost(peak_rps: float, vm: VMOffer | None = None) -> float:
-    """Dollars a month for enough always-on VMs to carry ``peak_rps`` (30 days of 24 hours).
+def vm_monthly_cost(peak_rps: float, vm: VMOffer | None = None,
+                    function: FunctionConfig | None = None) -> float:
+    """Dollars a month for enough always-on VMs to carry ``peak_rps`` of ``function``'s requests.
 
-    >>> round(vm_monthly_cost(5.0), 3), round(vm_monthly_cost(25.0), 3)
-    (7.488, 22.464)
+    Each request costs the VM :attr:`FunctionConfig.vcpu_ms` of CPU; above the baseline a
+    burstable VM in unlimited mode adds surplus-credit charges (see :meth:`VMOffer.bill`).
+
+    >>> round(vm_monthly_cost(5.0), 3), round(vm_monthly_cost(20.0), 2)
+    (7.488, 21.79)
     """
     v = vm or VMOffer()
-    return v.vms_needed(peak_rps) * v.usd_per_hour * SECONDS_PER_MONTH / 3600.0
+    fn = function or FunctionConfig()
+    return v.bill(peak_rps, fn.vcpu_ms).total
 
 
 def break_even_rate(function: FunctionConfig | None = None, pricing: LambdaPricing | None = None,
                     vm: VMOffer | None = None, cold_start_fraction: float = 0.0,
                     mean_init_ms: float = 0.0) -> float:
-    """The steady request rate (per second) at which the function costs as much as one VM.
+    """The lowest steady request rate (per second) at which the VMs cost no more than the function.
 
     Per request the function costs the request charge plus its billed GB-seconds (with
-    ``cold_start_fraction`` of requests also paying ``mean_init_ms`` of initialisation). The
-    answer assumes the rate fits on one VM; beyond ``vm.capacity_rps`` the VM bill steps up.
+    ``cold_start_fraction`` of requests also paying ``mean_init_ms`` of initialisation). The VM
+    costs its hourly price plus, on a burstable VM in unlimited mode, surplus credits for the CPU
+    above its baseline. With ``n`` VMs the VM bill is ``n`` times one VM's bill at ``rate / n``,
+    and the function's bill is linear, so a crossing exists only if it exists within one VM's
+    capacity. Returns ``math.inf`` when the function stays cheaper at every rate.
 
     >>> round(break_even_rate(FunctionConfig(duration_sigma=0.0)), 2)
     2.8
@@ -524,10 +656,22 @@ def break_even_rate(function: FunctionConfig | None = None, pricing: LambdaPrici
     v = vm or VMOffer()
     check_real("cold_start_fraction", cold_start_fraction, 0.0, 1.0)
     check_real("mean_init_ms", mean_init_ms, 0.0)
-    mean_run = fn.duration_ms * math.exp(fn.duration_sigma ** 2 / 2.0)  # log-normal mean
-    billed = mean_run + cold_start_fraction * mean_init_ms
-    per_request = p.cost_per_request(fn.memory_mb, billed)
-    return vm_monthly_cost(0.0, v) / (per_request * SECONDS_PER_MONTH)
+    billed = fn.mean_duration_ms + cold_start_fraction * mean_init_ms
+    a = p.cost_per_request(fn.memory_mb, billed) * SECONDS_PER_MONTH   # $/month per request/s
+    hours = SECONDS_PER_MONTH / 3600.0
+    c = fn.vcpu_ms / 1000.0                                              # vCPUs busy per request/s
+    flat = v.usd_per_hour * hours
+    surplus = v.surplus_usd_per_vcpu_hour * hours if v.credit_mode == "unlimited" else 0.0
+    cap = v.capacity_rps(fn.vcpu_ms)
+    knee = v.baseline_vcpus / c            # the rate at which one VM leaves its baseline
+    r_flat = flat / a
+    if r_flat <= min(knee, cap):
+        return r_flat
+    if knee < cap and a > c * surplus:
+        r_burst = (flat - v.baseline_vcpus * surplus) / (a - c * surplus)
+        if knee < r_burst <= cap:
+            return r_burst
+    return math.inf
 
 
 @dataclass(frozen=True)
@@ -571,5 +715,5 @@ def sweep(rates_per_s: Iterable[float], function: FunctionConfig | None = None,
         run = simulate(arr, fn, pf, seed=seed * 1000 + k, horizon_s=horizon)
         rows.append(SweepRow(float(rate), run.requests, run.cold_start_fraction, run.p50_ms,
                              run.p99_ms, run.peak_instances, float(run.monthly_cost(p)),
-                             vm_monthly_cost(float(rate), v)))
+                             vm_monthly_cost(float(rate), v, fn)))
     return rows
