@@ -73,3 +73,19 @@ def test_every_glossary_entry_is_linked_from_the_text(root):
               for ref in TERM.findall(page_text(path))}
     unlinked = sorted(set(terms) - linked)
     assert not unlinked, f"glossary terms no page links with {{term}}: {unlinked}"
+
+
+def test_each_source_has_one_entry(root):
+    """Two entries with one key break the bibliography; two keys for one page split its citations."""
+    text = (root / "references.bib").read_text(encoding="utf-8")
+    keys = BIBKEY.findall(text)
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    assert not repeated, f"references.bib defines these keys more than once: {repeated}"
+    by_url: dict[str, list[str]] = {}
+    for entry in re.split(r"\n(?=@)", text):
+        key = BIBKEY.search(entry)
+        url = re.search(r"^\s*url\s*=\s*\{([^}]*)\}", entry, re.M)
+        if key and url:
+            by_url.setdefault(url.group(1).rstrip("/"), []).append(key.group(1))
+    shared = {u: k for u, k in by_url.items() if len(k) > 1}
+    assert not shared, f"one page, several entries (cite one key): {shared}"
