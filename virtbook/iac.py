@@ -29,7 +29,8 @@ Sources for the mechanisms
   current state of existing remote objects, compares the configuration with it, and proposes the
   actions that would make the remote objects match; ``terraform apply`` carries them out. The
   plan's symbols ``+`` create, ``~`` update in place and ``-`` destroy follow Terraform's output
-  (the symbols are listed by a Terraform maintainer in hashicorp/terraform issue 14379).
+  (Terraform's source, internal/command/jsonformat/plan.go, function ``actionDescription``), as
+  does the summary line "Plan: N to add, N to change, N to destroy.".
 * State and ownership. HashiCorp, "Purpose of Terraform State": Terraform keeps a state file to map
   configuration to real objects; its early prototypes used provider tags instead, which not every
   resource supports. This tool uses the tag approach (a name prefix plus a metadata element),
