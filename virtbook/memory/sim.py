@@ -46,6 +46,7 @@ themselves are proportional, so a VM's results do not depend on its position or 
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -62,9 +63,9 @@ from .workload import build, vm_stream
 TECHNIQUES = ("balloon", "share", "compress", "swap")
 
 #: Most VM-steps (VMs x steps) one run may take when it keeps its full timeline (about 3 s on the
-#: book's reference machine and 60 MB of series), and without it (about 12 s, a few MB).
-MAX_VM_STEPS_TIMELINE = 600_000
-MAX_VM_STEPS = 2_400_000
+#: book's 2-core machine and 40 MB of series), and without it (about 5 s, a few MB).
+MAX_VM_STEPS_TIMELINE = 400_000
+MAX_VM_STEPS = 1_000_000
 
 #: Reported slowdown of a VM that did (next to) no work: the ratio has no upper bound, so the
 #: book caps it, and ``Result.starved_s`` says how long the VM could not run at all.
@@ -757,10 +758,10 @@ def reclaim(run: Run, st: HostState, k: int, target: list[float]) -> list[bool]:
             if excess > 0:
                 forced = True
                 need = max(need, excess)
-        # a guest that wants more than its limit is shown no more than its limit (ESX balloons a
-        # VM down to its limit whether or not memory is short)
+        # a guest is shown no more than its limit: ESX balloons a VM down to its limit whether or
+        # not memory is short (over memory the guest has not touched, that costs nothing)
         cover = 0
-        if run.footprint[i][k] > run.limit[i]:
+        if run.limit[i] < run.mem[i]:
             cover = max(0, min(run.balloon_max[i], run.mem[i] - run.limit[i]) - st.balloon[i])
         if need <= 0 and cover <= 0:
             continue
@@ -768,6 +769,10 @@ def reclaim(run: Run, st: HostState, k: int, target: list[float]) -> list[bool]:
         can_balloon = run.use_balloon and st.balloon[i] < run.balloon_max[i]
         if can_balloon and (cover or forced or "balloon" in allowed):
             nd = need if (forced or "balloon" in allowed) else 0
+            if cover:
+                # what the balloon cannot find unused, the guest gives from its own pages
+                unused = run.mem[i] - st.balloon[i] - resident - st.compressed[i] - st.swapped[i]
+                nd = max(nd, cover - max(0, unused))
             gained = _balloon(run, st, i, k, nd, cover)
         rest = need - gained
         swap_ok = forced or "swap" in allowed or ("swap_if_no_balloon" in allowed and not can_balloon)
@@ -803,7 +808,7 @@ def deflate(run: Run, st: HostState, k: int, target: list[float], taken: list[bo
         # the balloon may keep the guest down to its target, and to its limit
         allowed = min(run.limit[i], max(int(target[i]), res))
         keep = max(0, mem - max(allowed, res + st.compressed[i] + st.swapped[i]))
-        if foot > run.limit[i]:
+        if run.limit[i] < mem:
             keep = max(keep, min(run.balloon_max[i], mem - run.limit[i]))
         if b <= keep:
             continue
@@ -883,8 +888,8 @@ def simulate(
     run = prepare(host, ordered, steps, dt, techs, seed)
     st = initial_state(run)
     n = run.n
-    rec_vm: list = []
-    rec_work: list = []
+    rec_vm = array("q")
+    rec_work = array("d")
     rec_host: list = []
     min_free = host.ram_pages
     worst = HIGH
@@ -903,15 +908,16 @@ def simulate(
             worst = st.state
         if keep or k == steps - 1:
             for i in range(n):
-                rows[i][5] = swap_in[i]
-            rec_vm.extend(rows)
-            rec_work.append(work)
+                row = rows[i]
+                row[5] = swap_in[i]
+                rec_vm.extend(row)
+            rec_work.extend(work)
             rec_host.append((st.free, st.state, kp, sharing, unshared, volatile, st.full_scans,
                              ksm_on, inter, st.split))
     kept = steps if keep else 1
-    vm_cols = np.asarray(rec_vm, dtype=np.int64).reshape(kept, n, len(_VM_COLS))
-    rec = {key: vm_cols[:, :, j].T for j, key in enumerate(_VM_COLS)}
-    rec["work"] = np.asarray(rec_work, dtype=float).T
+    vm_cols = np.frombuffer(rec_vm, dtype=np.int64).reshape(kept, n, len(_VM_COLS))
+    rec = {key: np.ascontiguousarray(vm_cols[:, :, j].T) for j, key in enumerate(_VM_COLS)}
+    rec["work"] = np.frombuffer(rec_work, dtype=float).reshape(kept, n).T.copy()
     host_cols = np.asarray(rec_host, dtype=np.int64)
     hostrec = {key: host_cols[:, j] for j, key in enumerate(_HOST_COLS)}
     first = 0 if keep else steps - 1
