@@ -53,7 +53,7 @@ def figure7(tau: float, host_mb: int = FIG7_HOST_MB, seed: int = 0):
                     techniques=("balloon", "swap"), seed=seed)
 
 
-def _settled_mb(result, name: str, seconds: float = 300.0) -> float:
+def settled_mb(result, name: str, seconds: float = 300.0) -> float:
     """A VM's guest-resident memory averaged over the last ``seconds`` of a run, in MB."""
     steps = int(seconds / result.dt_s)
     return float(np.mean(result.dommemstat_timeline[name]["rss"][-steps:])) / 1024
@@ -62,7 +62,7 @@ def _settled_mb(result, name: str, seconds: float = 300.0) -> float:
 def equal_shares_ratio() -> float:
     """Idle VM's allocation / active VM's allocation at tax 0 (Figure 7's first half)."""
     r = figure7(0.0)
-    return _settled_mb(r, "vm1-idle") / _settled_mb(r, "vm2-busy")
+    return settled_mb(r, "vm1-idle") / settled_mb(r, "vm2-busy")
 
 
 def idle_page_cost(tau: float = 0.75, host_mb: int = 280) -> float:
