@@ -146,3 +146,16 @@ def test_a_vm_blocked_for_the_whole_run_reports_the_cap_not_a_small_number():
     assert r.worst_state == LOW
     worst = max(r.slowdown, key=r.slowdown.get)
     assert r.starved_s[worst] > 300 and r.slowdown[worst] > 4
+
+
+def test_ballooning_spares_a_vm_that_swapping_to_the_same_size_slows_many_times():
+    """Waldspurger 2002, section 3.2: a ballooned VM should perform as if configured with less
+    memory; the Validation page's note on that row says swapping instead makes it many times
+    slower, and this asserts it."""
+    from virtbook.memory.published import ballooned_versus_smaller
+    work = (Phase("boot", 120, 0.9, 0.3), Phase("run", 1e5, 0.9, 0.3))
+    vm = VM("ballooned", 4096, limit_mb=2048, phases=work, ramp_s=120, jitter=0.0)
+    swapped = simulate(Host(ram_mb=65536), [vm], duration_s=1200, techniques=("swap",))
+    ballooned = simulate(Host(ram_mb=65536), [vm], duration_s=1200, techniques=("balloon", "swap"))
+    assert ballooned_versus_smaller() == pytest.approx(1.0, abs=0.05)
+    assert swapped.slowdown["ballooned"] > 5 * ballooned.slowdown["ballooned"]
