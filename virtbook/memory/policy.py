@@ -145,6 +145,9 @@ def state_for_free(free_pages: float, th: Thresholds) -> int:
     >>> [STATE_NAMES[state_for_free(f, t)] for f in (700, 500, 399, 150, 99)]
     ['high', 'high', 'soft', 'hard', 'low']
     """
+    free_pages = check_real("free_pages", free_pages, 0.0)
+    if not isinstance(th, Thresholds):
+        raise ValueError(f"th must be a Thresholds, got {th!r}")
     if free_pages < th.low:
         return LOW
     if free_pages < th.hard:
@@ -165,6 +168,7 @@ def next_state(state: int, free_pages: float, th: Thresholds, hysteresis: float 
     (1, 1, 0)
     """
     check_int("state", state, HIGH, LOW)
+    hysteresis = check_real("hysteresis", hysteresis, 0.0, 1.0)
     lower = state_for_free(free_pages, th)
     if lower > state:
         return lower
@@ -202,16 +206,16 @@ def idle_tax_targets(
     >>> [round(x) for x in idle_tax_targets([1000, 1000], [100, 900], [1, 1], [0, 0], 0.75, 400)]
     [600, 1000]
     """
-    n = len(alloc)
-    if not (len(active) == len(shares) == len(floor) == n):
+    arrays = {name: check_array(name, seq, 0.0, ndim=1)
+              for name, seq in (("alloc", alloc), ("active", active), ("floor", floor))}
+    arrays["shares"] = check_array("shares", shares, 0.0, lo_open=True, ndim=1)
+    n = len(arrays["alloc"])
+    if not all(len(a) == n for a in arrays.values()):
         raise ValueError("alloc, active, shares and floor must have the same length, got "
                          f"{len(alloc)}, {len(active)}, {len(shares)}, {len(floor)}")
     tau = check_real("tau", tau, 0.0, 0.99)
     reclaim = check_real("reclaim", reclaim, 0.0)
-    check_array("shares", shares, 0.0, lo_open=True)
-    for name, seq in (("alloc", alloc), ("active", active), ("floor", floor)):
-        check_array(name, seq, 0.0)
-    return _targets(alloc, active, shares, floor, tau, reclaim)
+    return _targets(*(arrays[k].tolist() for k in ("alloc", "active", "shares", "floor")), tau, reclaim)
 
 
 def _targets(
@@ -284,6 +288,10 @@ def adjusted_ratio(shares: float, alloc: float, active: float, tau: float) -> fl
     >>> adjusted_ratio(100, 100, 100, 0.75), adjusted_ratio(100, 100, 0, 0.75)
     (1.0, 0.25)
     """
+    shares = check_real("shares", shares, 0.0, lo_open=True)
+    alloc = check_real("alloc", alloc, 0.0)
+    active = check_real("active", active, 0.0)
+    tau = check_real("tau", tau, 0.0, 0.99)
     if alloc <= 0:
         return float("inf")
     k = 1.0 / (1.0 - tau)

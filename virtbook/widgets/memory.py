@@ -173,7 +173,9 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) 
     Each frame's alt text gives the numbers that change with the host's RAM: the lowest free
     memory, what each technique reclaimed and the slowest VM.
     """
-    if not ram_gib or start not in ram_gib:
+    if isinstance(ram_gib, (str, bytes)) or not isinstance(ram_gib, (tuple, list)) or not 1 <= len(ram_gib) <= 12:
+        raise ValueError(f"ram_gib must be a tuple of 1..12 host sizes in GiB, got {ram_gib!r}")
+    if start not in ram_gib:
         raise ValueError(f"start must be one of ram_gib {ram_gib!r}, got {start!r}")
     frames, labels, alts = [], [], []
     for gib in ram_gib:
