@@ -12,7 +12,8 @@ ESX balloons, and pages (swaps) only where ballooning is not possible; in the ha
 on paging to reclaim memory forcibly; in the low state it keeps paging and also blocks the
 execution of the VMs that are above their target allocations. Content-based page sharing is a
 background scan (section 4.2) that runs in every state. So the table below balloons in the soft
-state only: ``hard`` and ``low`` page.
+state only: ``hard`` and ``low`` page. ESX 2002 had no memory compression (VMware added it in ESX
+4.1); if the technique is switched on, the model compresses before it swaps under this table too.
 
 ``"vsphere5"`` - the vSphere 5.x scheme: a *minFree* reserve computed on a sliding scale (6 % of
 the first 4 GB, 4 % of the next 8 GB, 2 % of the next 16 GB, 1 % of the rest: F. Denneman,
