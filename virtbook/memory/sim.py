@@ -84,7 +84,11 @@ _FAST_GAIN = 0.7
 
 @dataclass(slots=True)
 class Run:
-    """What stays fixed during a run, per VM in the order of their names (lists of pages)."""
+    """What stays fixed during a run, per VM in the order of their names (lists of pages).
+
+    The workload series are indexed by step first: ``footprint[k][i]`` is VM ``i``'s footprint in
+    step ``k`` (``active`` and ``wish``, its footprint within its limit, likewise).
+    """
 
     host: Host
     vms: tuple[VM, ...]
@@ -276,9 +280,9 @@ def prepare(host: Host, vms: tuple[VM, ...], steps: int, dt: float, techs: tuple
         compressible=[vm.compressible_frac for vm in vms],
         balloon_max=[host.ctl_max_percent * m // 100 for m in mem],
         zip_max=[host.mem_zip_max_pct * m // 100 for m in mem],
-        footprint=footprint.tolist(), active=active.tolist(), sample_noise=noise,
+        footprint=footprint.T.tolist(), active=active.T.tolist(), sample_noise=noise,
         wish=np.minimum(footprint, np.array([[vm.limit_mb * pg if vm.limit_mb is not None else m]
-                                             for vm, m in zip(vms, mem)])).astype(float).tolist(),
+                                             for vm, m in zip(vms, mem)])).astype(float).T.tolist(),
         thresholds=th, climb=[int(th[s] * (1.0 + host.state_hysteresis)) + 1 for s in range(4)],
         table=TECHNIQUES_BY_STATE[host.policy],
         use_balloon="balloon" in techs, use_share="share" in techs,
@@ -336,7 +340,7 @@ def sample_working_sets(run: Run, st: HostState, k: int) -> None:
     j = k // run.sample_every
     for i in range(run.n):
         touched = st.resident(i) + st.compressed[i] + st.swapped[i]
-        act = run.active[i][k]
+        act = run.active[k][i]
         f = act / touched if touched > act else 1.0
         est = f + run.sample_noise[i][j] * math.sqrt(f * (1.0 - f) / run.sample_pages)
         est = round(min(1.0, max(0.0, est)) * run.sample_pages) / run.sample_pages
@@ -357,7 +361,7 @@ def entitlements(run: Run, st: HostState, k: int) -> list[float]:
     """
     resident = st.residents()
     supply = st.free + sum(resident) - run.climb[HIGH]
-    wish = [w[k] for w in run.wish]
+    wish = run.wish[k]
     total = sum(wish)
     if total <= supply:
         return wish
@@ -459,7 +463,7 @@ def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[
         cz = compressed[i]
         sw = swapped[i]
         touched = res + cz + sw
-        act_pages = run.active[i][k]
+        act_pages = run.active[k][i]
         act = act_pages / touched if touched > act_pages else 1.0
         lost = 0.0
         # active pages the hypervisor swapped or compressed are touched again (a share act of
@@ -486,7 +490,7 @@ def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[
             cand = st.zero_scanned[i] + st.os_scanned[i]
             if cow > cand:
                 cow = cand
-        foot = run.footprint[i][k]
+        foot = run.footprint[k][i]
         grow = (foot if foot < cap else cap) - touched
         if grow < 0:
             grow = 0
@@ -700,7 +704,7 @@ def _balloon(run: Run, st: HostState, i: int, k: int, nd: int, cover: int) -> in
     resident = st.resident(i)
     touched = resident + st.compressed[i] + st.swapped[i]
     unused = run.mem[i] - st.balloon[i] - touched
-    act = run.active[i][k]
+    act = run.active[k][i]
     idle = touched - min(act, touched)
     t_free = min(unused, room, run.balloon_fast) if nd > 0 else min(unused, room, run.balloon_fast, cover)
     t_free = max(0, t_free)
@@ -803,7 +807,7 @@ def deflate(run: Run, st: HostState, k: int, target: list[float], taken: list[bo
         if not b or taken[i]:
             continue
         mem = run.mem[i]
-        foot = run.footprint[i][k]
+        foot = run.footprint[k][i]
         res = residents[i]
         # the balloon may keep the guest down to its target, and to its limit
         allowed = min(run.limit[i], max(int(target[i]), res))
@@ -848,7 +852,7 @@ def account(run: Run, st: HostState, k: int) -> tuple[list[tuple], int, int, int
         if not broken[i]:
             unshared += zs[i] + osc[i]
         b = balloon[i]
-        sq = footprint[i][k] + b - mem[i]
+        sq = footprint[k][i] + b - mem[i]
         rows.append([held + attr[i], b, mz[i] + mo[i], cz, st.swapped[i], 0, res,
                      st.guest_swap_ins[i], st.guest_swap_outs[i], sq if sq > 0 else 0])
     st.free = run.host.ram_pages - used
@@ -921,8 +925,8 @@ def simulate(
     host_cols = np.asarray(rec_host, dtype=np.int64)
     hostrec = {key: host_cols[:, j] for j, key in enumerate(_HOST_COLS)}
     first = 0 if keep else steps - 1
-    series = (np.asarray(run.footprint, dtype=np.int64)[:, first:],
-              np.asarray(run.active, dtype=np.int64)[:, first:])
+    series = (np.asarray(run.footprint, dtype=np.int64).T[:, first:],
+              np.asarray(run.active, dtype=np.int64).T[:, first:])
     return _package(run, st, given, order, techs, seed, first, rec, hostrec, series,
                     min_free, worst)
 
