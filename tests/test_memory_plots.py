@@ -84,14 +84,26 @@ def test_vm_parts_show_what_the_techniques_did(squeezed_run):
         sum(squeezed_run.timeline[n]["shared_mb"][-1] for n in squeezed_run.names))
 
 
-def test_smoothed_slowdown_is_a_trailing_mean(default_run):
+def test_smoothed_slowdown_is_window_length_over_useful_time(default_run):
     sd = mp.smoothed_slowdown(default_run, window_s=30)
     raw = default_run.timeline["batch"]["slowdown"]
-    assert sd["batch"][100] == pytest.approx(np.mean(raw[71:101]))
+    # useful time in a step is its length / its slowdown; a window's slowdown is 30 s / the sum
+    assert sd["batch"][100] == pytest.approx(30 / np.sum(1 / raw[71:101]))
     assert sd["batch"][0] == pytest.approx(raw[0])
     assert all((v >= 1.0 - 1e-12).all() for v in sd.values())
     one = mp.smoothed_slowdown(default_run, window_s=1)
     assert np.allclose(one["batch"], raw)
+
+
+def test_a_stretch_without_running_weighs_fully_in_the_window():
+    from virtbook.memory import Host, Phase, VM, simulate
+    vms = [VM(f"v{i}", 2048, phases=(Phase("grow", 600, 1.0, 0.5),), ramp_s=20) for i in range(3)]
+    r = simulate(Host(ram_mb=4096), vms, duration_s=200, techniques=())
+    sd = mp.smoothed_slowdown(r, window_s=30)
+    for name in r.names:
+        raw = r.timeline[name]["slowdown"]
+        if (raw[-30:] >= 1000).all():          # blocked for the whole window
+            assert sd[name][-1] == pytest.approx(1000)
 
 
 def test_state_spans_cover_exactly_the_steps_outside_the_high_state(default_run):

@@ -167,3 +167,24 @@ def test_idle_page_costs_k_active_pages():
     # tau = 0.75: k = 4, an idle page is charged like four active ones
     assert adjusted_ratio(400, 100, 100, 0.75) == pytest.approx(4 * adjusted_ratio(400, 100, 0, 0.75))
     assert adjusted_ratio(10, 0, 0, 0.5) == math.inf
+
+
+def test_esx2002_states_use_the_techniques_the_paper_names():
+    """Waldspurger 2002, section 6.3: no reclamation in high; soft balloons and pages only where
+    ballooning is not possible; hard relies on paging; low pages and blocks VMs above target.
+    Sharing is a background scan in every state (section 4.2)."""
+    from virtbook.memory import TECHNIQUES_BY_STATE
+    high, soft, hard, low = TECHNIQUES_BY_STATE["esx2002"]
+    assert high == {"share"}
+    assert soft == {"share", "balloon", "swap_if_no_balloon"}
+    assert hard == {"share", "swap"}
+    assert low == {"share", "swap", "block"}
+
+
+def test_vsphere_states_use_the_techniques_vmware_tabulates():
+    """vSphere 5.5/6.0 as VMware's engineers tabulate it: high shares, soft shares and balloons,
+    hard shares, compresses and swaps (no balloon), low compresses, swaps and blocks."""
+    from virtbook.memory import TECHNIQUES_BY_STATE
+    high, soft, hard, low = TECHNIQUES_BY_STATE["vsphere5"]
+    assert (high, soft) == ({"share"}, {"share", "balloon"})
+    assert hard == {"share", "compress", "swap"} and low == {"compress", "swap", "block"}

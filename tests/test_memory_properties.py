@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from virtbook.memory import Host, Phase, VM, simulate
+from virtbook.memory import Host, Phase, VM, simulate, thresholds
 
 fracs = st.floats(min_value=0.0, max_value=1.0)
 
@@ -21,11 +21,12 @@ def phases(draw):
 
 
 @st.composite
-def vm(draw, i):
+def vm(draw, i, reserve_mb):
+    """A VM whose reservation fits in ``reserve_mb`` (its part of what admission control allows)."""
     mem = draw(st.integers(16, 4096))
     zero = draw(st.floats(0, 0.5))
     os_ = draw(st.floats(0, 1 - zero))
-    reservation = draw(st.integers(0, mem))
+    reservation = min(mem, int(draw(st.floats(0, 1)) * reserve_mb))
     limit = draw(st.one_of(st.none(), st.integers(max(1, reservation), mem)))
     soft = draw(st.one_of(st.none(), st.integers(max(1, reservation), mem)))
     return VM(
@@ -42,7 +43,6 @@ def vm(draw, i):
 @st.composite
 def scenario(draw):
     n = draw(st.integers(1, 4))
-    vms = [draw(vm(i)) for i in range(n)]
     host = Host(
         ram_mb=draw(st.integers(64, 8192)),
         policy=draw(st.sampled_from(["esx2002", "vsphere5"])),
@@ -58,6 +58,9 @@ def scenario(draw):
         swap_out_mb_s=draw(st.floats(1, 1000)),
         state_hysteresis=draw(st.floats(0, 0.5)),
     )
+    # ESX's admission control: the reservations must fit below the free-memory reserve
+    allowed = (host.ram_pages - thresholds(host.ram_mb, host.policy).high) // 256
+    vms = [draw(vm(i, allowed // n)) for i in range(n)]
     techniques = draw(st.lists(st.sampled_from(["balloon", "share", "compress", "swap"]), unique=True))
     kw = {
         "duration_s": draw(st.floats(5, 240)),
@@ -117,3 +120,56 @@ def test_a_seed_reproduces_a_run(case):
     for v in vms:
         for f, arr in a.timeline[v.name].items():
             assert np.array_equal(arr, b.timeline[v.name][f])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario())
+def test_limits_are_hard_and_reservations_are_never_reclaimed(case):
+    """ESX never lets a VM hold more than its limit, and never reclaims below its reservation
+    (vSphere Resource Management: a VM gets memory between its reservation and its limit)."""
+    host, vms, kw = case
+    r = simulate(host, vms, **kw)
+    pages = lambda a: np.rint(np.asarray(a) * 256).astype(np.int64)  # noqa: E731
+    for v in vms:
+        resident = r.dommemstat_timeline[v.name]["rss"] // 4
+        cache = (pages(r.timeline[v.name]["compressed_mb"]) + 1) // 2
+        limit = (v.limit_mb if v.limit_mb is not None else v.mem_mb) * 256
+        assert (resident + cache <= limit).all(), v.name
+        floor = np.minimum(resident[:-1], v.reservation_mb * 256)
+        assert (resident[1:] >= floor).all(), v.name
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario(), st.randoms(use_true_random=False))
+def test_the_order_of_the_vm_list_changes_nothing(case, rnd):
+    """Tolerance: none. Free memory is shared out in proportion to demand and shares, and the VMs
+    are kept in name order inside, so a permuted list gives every VM the very same run."""
+    host, vms, kw = case
+    shuffled = list(vms)
+    rnd.shuffle(shuffled)
+    a, b = simulate(host, vms, **kw), simulate(host, shuffled, **kw)
+    assert [v.name for v in b.vms] == [v.name for v in shuffled]
+    assert np.array_equal(a.host_free_mb, b.host_free_mb) and np.array_equal(a.state, b.state)
+    for v in vms:
+        for f, arr in a.timeline[v.name].items():
+            assert np.array_equal(arr, b.timeline[v.name][f]), (v.name, f)
+        assert a.slowdown[v.name] == b.slowdown[v.name]
+        assert a.dommemstat(v.name) == b.dommemstat(v.name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario())
+def test_slowdown_counts_the_work_a_starved_vm_could_not_do(case):
+    """A VM that cannot run for want of memory is never reported as faster than one that waits
+    for its pages: its slowdown is at least run length / (run length - time it could not run)."""
+    from virtbook.memory.sim import SLOWDOWN_CAP
+    host, vms, kw = case
+    r = simulate(host, vms, **kw)
+    length = len(r.t_s) * r.dt_s
+    for v in vms:
+        assert (r.timeline[v.name]["slowdown"] >= 1.0).all()
+        assert (r.timeline[v.name]["slowdown"] <= SLOWDOWN_CAP).all()
+        starved = r.starved_s[v.name]
+        assert 0.0 <= starved <= length + 1e-9
+        bound = SLOWDOWN_CAP if starved >= length * (1 - 1 / SLOWDOWN_CAP) else length / (length - starved)
+        assert r.slowdown[v.name] >= min(bound, SLOWDOWN_CAP) * (1 - 1e-9)

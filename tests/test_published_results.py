@@ -17,8 +17,12 @@ ROWS = all_results()
 PAGE = "validation.ipynb"
 
 
-def test_the_cpu_simulator_has_rows():
+def test_the_cpu_and_memory_simulators_have_rows():
     assert sum(r.model == "cpu" for r in ROWS) >= 7
+    memory = {r.key for r in ROWS if r.model == "memory"}
+    # Waldspurger's idle tax (tax 0 and 0.75), ballooning, page-sharing savings, KSM scan timing
+    assert {"waldspurger-tax-0", "waldspurger-tax-75", "waldspurger-balloon", "ksm-pages-sharing",
+            "ksm-scan-rate"} <= memory
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.key for r in ROWS])

@@ -14,13 +14,15 @@ Three views of one :class:`~virtbook.memory.result.Result`:
 * :func:`vm_parts` - where each VM's configured memory is at one step: resident in its own
   copy, mapped to a shared page, compressed, swapped by the hypervisor, held by the balloon, or
   never touched. The parts add up to the VM's configured memory.
-* :func:`smoothed_slowdown` - the per-step slowdown of each VM (1 + time lost to faults and
-  stalls per second) averaged over a sliding window, because single steps are noisy.
+* :func:`smoothed_slowdown` - each VM's slowdown over a sliding window: the window's length over
+  the time the VM ran usefully in it (waiting for page faults, or not running at all because the
+  host had no memory for it, both count), because single steps are noisy.
 
 :class:`Dashboard` draws the three panels once and then redraws them in place for a new result,
 which is what the widget does on every control change; :func:`overview_figure` is the static
 figure for the book. :func:`plot_sharing_savings` and :func:`plot_slowdown_bars` draw the
-chapter's two comparison figures.
+chapter's two comparison figures, and :func:`plot_idle_tax_runs` the reproduction of
+Waldspurger's idle-tax experiment (OSDI 2002, Figure 7).
 
 Sources for what is drawn: the free-memory states and their thresholds follow Waldspurger,
 "Memory Resource Management in VMware ESX Server", OSDI 2002, section 6.3, and VMware's vSphere
@@ -145,21 +147,28 @@ def vm_parts(result: Result, step: int = -1) -> dict[str, np.ndarray]:
 
 
 def smoothed_slowdown(result: Result, window_s: float = 30.0) -> dict[str, np.ndarray]:
-    """Each VM's slowdown per step, averaged over a trailing window of ``window_s`` seconds.
+    """Each VM's slowdown over a trailing window of ``window_s`` seconds.
 
-    A step's slowdown is 1 + the seconds the VM lost to faults and stalls per second of the step
-    (:class:`~virtbook.memory.result.Result`); 1.0 means the VM never waited for memory.
+    A step's slowdown is the step's length over the time the VM ran usefully in it
+    (:class:`~virtbook.memory.result.Result`); over a window it is the window's length over the
+    useful time in the window, so a stretch in which the VM could not run weighs fully. 1.0 means
+    the VM never waited for memory.
+
+    >>> from virtbook.memory import Host, VM, simulate
+    >>> r = simulate(Host(ram_mb=4096), [VM("a", 1024)], duration_s=60)
+    >>> float(smoothed_slowdown(r)["a"].max())
+    1.0
     """
     r = _check_result(result)
     window = check_real("window_s", window_s, 0.0, 86400.0, lo_open=True)
     k = max(1, int(round(window / r.dt_s)))
     out = {}
     for name in r.names:
-        s = np.asarray(r.timeline[name]["slowdown"], dtype=float)
-        c = np.concatenate(([0.0], np.cumsum(s)))
-        idx = np.arange(1, len(s) + 1)
+        work = 1.0 / np.asarray(r.timeline[name]["slowdown"], dtype=float)
+        c = np.concatenate(([0.0], np.cumsum(work)))
+        idx = np.arange(1, len(work) + 1)
         lo = np.maximum(0, idx - k)
-        out[name] = (c[idx] - c[lo]) / (idx - lo)
+        out[name] = np.maximum(1.0, (idx - lo) / (c[idx] - c[lo]))
     return out
 
 
@@ -314,7 +323,7 @@ class Dashboard:
 
     def _setup_slowdown(self) -> None:
         ax = self.ax_slow
-        ax.set_title("Slowdown, 30 s mean", loc="left", fontsize=10)
+        ax.set_title("Slowdown over the last 30 s", loc="left", fontsize=10)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("slowdown (1 = none, log scale)")
         ax.set_yscale("log")
@@ -551,6 +560,42 @@ def plot_slowdown_bars(ax, results: Mapping[str, Result]) -> list:
         containers.append(bars)
     ax.set_xticks(x, labels=list(names))
     ax.set_ylabel("slowdown over the run (1 = none)")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.axhline(1.0, color="#333333", linewidth=0.8)
     ax.legend(loc="upper left")
     return containers
+
+
+def plot_idle_tax_runs(axes, runs: Mapping[str, Result], published_mb: Optional[float] = None,
+                       names: Sequence[str] = ("vm1-idle", "vm2-busy")) -> list:
+    """Each VM's guest-resident memory over time, one panel per run (e.g. tax 0 and tax 0.75).
+
+    ``runs`` maps a panel title to a :class:`Result` holding the VMs ``names``; ``published_mb``,
+    if given, is drawn as a dotted reference line (the allocation a paper reports). Each VM gets
+    the book's colour, marker and dash for its position, so the lines differ without colour.
+    """
+    if not runs:
+        raise ValueError("runs must map at least one title to a Result, got an empty mapping")
+    axes = list(np.atleast_1d(axes))
+    if len(axes) != len(runs):
+        raise ValueError(f"axes must hold one Axes per run ({len(runs)}), got {len(axes)}")
+    lines = []
+    for ax, (title, result) in zip(axes, runs.items()):
+        r = _check_result(result)
+        t = np.asarray(r.t_s, dtype=float) / 60.0
+        for i, name in enumerate(names):
+            if name not in r.dommemstat_timeline:
+                raise ValueError(f"runs[{title!r}] has no VM {name!r}; it has {r.names}")
+            mb = np.asarray(r.dommemstat_timeline[name]["rss"], dtype=float) / 1024
+            (line,) = ax.plot(t, mb, color=plots.color(i), linestyle=plots.linestyle(i),
+                              marker=plots.marker(i), markevery=max(1, len(t) // 8), label=name)
+            lines.append(line)
+        if published_mb is not None:
+            ax.axhline(check_real("published_mb", published_mb, 0.0), color="#333333",
+                       linestyle=":", linewidth=1.0, label=f"paper, tax 0: {published_mb:g} MB")
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_xlabel("minutes")
+    axes[0].set_ylabel("guest memory in RAM (MB)")
+    axes[0].legend(loc="lower right", fontsize=8)
+    return lines

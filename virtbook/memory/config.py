@@ -107,15 +107,21 @@ class VM:
     Memory controls (VMware names, with libvirt's ``<memtune>`` equivalents):
 
     * ``mem_mb`` - configured memory, what the guest believes it has (libvirt ``<memory>``).
-    * ``reservation_mb`` - guaranteed minimum; reclamation never takes the VM below it
-      (ESXi reservation; libvirt ``min_guarantee``, which libvirt applies on VMware ESX only).
+    * ``reservation_mb`` - guaranteed minimum, honoured as ESX honours it: the host admits the VM
+      only if the reservations fit (``simulate`` refuses them otherwise), free memory goes first
+      to VMs below their reservation, and reclamation never takes a VM below it; memory reserved
+      but not yet touched serves the other VMs meanwhile (vSphere Resource Management: a VM is
+      allocated between its reservation and its limit). libvirt's ``min_guarantee`` is the
+      equivalent, which libvirt applies on VMware ESX only.
 
     The balloon is VMware's ``vmmemctl`` (Waldspurger 2002 section 3.2); on KVM the same role is
     played by libvirt's ``<memballoon model='virtio'>`` device, and ``dommemstat``'s ``actual``
     is the memory the balloon leaves the guest.
-    * ``limit_mb`` - most host memory the VM may hold; the excess is ballooned or swapped even
-      when the host has memory to spare (ESXi limit; libvirt ``hard_limit``, "the maximum memory
-      the guest can use"). ``None``: no limit.
+    * ``limit_mb`` - a hard cap, at every step and in every state: the VM's guest pages in RAM
+      plus its compression cache never exceed it. Its balloon shows the guest no more than the
+      limit, and beyond it a page comes in only by sending another to the swap file (ESXi limit;
+      libvirt ``hard_limit``, "the maximum memory the guest can use", the cgroup's
+      ``memory.max``). ``None``: no limit.
     * ``soft_limit_mb`` - a cap applied only while memory is contended (libvirt ``soft_limit``:
       "the memory limit to enforce during memory contention"). ``None``: none.
     * ``shares`` - proportional weight; ``None`` means VMware's *Normal*, 10 shares per MB of

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
+from .._validate import check_int
+
 
 class Accounting(NamedTuple):
     """Result of :func:`account` (all counts in pages)."""
@@ -71,11 +73,42 @@ def account(
     >>> a.pages_sharing, a.intra_vm, a.pages_unshared
     (18, 18, 100)
     """
+    n = _check_counts(zs, os_scanned, part)
+    zero_groups = _check_groups("zero_groups", zero_groups, n)
+    os_groups = _check_groups("os_groups", os_groups, n)
+    check_int("max_page_sharing", max_page_sharing, 2)
     zg = [tuple(i for i in g if part[i]) for g in zero_groups]
     og = [tuple(i for i in g if part[i]) for g in os_groups]
     out = account_groups(zs, os_scanned, zg, og, max_page_sharing)
     left = sum(zs[i] + os_scanned[i] for i in range(len(zs)) if not part[i])
     return out._replace(pages_unshared=out.pages_unshared + left)
+
+
+def _check_counts(zs: object, os_scanned: object, part: object) -> int:
+    """The number of VMs, once ``zs``, ``os_scanned`` and ``part`` are checked."""
+    for name, seq in (("zs", zs), ("os_scanned", os_scanned), ("part", part)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+            raise ValueError(f"{name} must be a sequence with one entry per VM, got {seq!r}")
+    n = len(zs)
+    if len(os_scanned) != n or len(part) != n:
+        raise ValueError(f"zs, os_scanned and part must have the same length, got {n}, "
+                         f"{len(os_scanned)}, {len(part)}")
+    for name, seq in (("zs", zs), ("os_scanned", os_scanned)):
+        for v in seq:
+            check_int(name, v, 0)
+    return n
+
+
+def _check_groups(name: str, groups: object, n: int) -> Sequence[Sequence[int]]:
+    """``groups`` if it is a sequence of sequences of VM indices in ``0..n-1``."""
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
+        raise ValueError(f"{name} must be a sequence of groups of VM indices, got {groups!r}")
+    for g in groups:
+        if isinstance(g, (str, bytes)) or not isinstance(g, Sequence):
+            raise ValueError(f"{name} must be a sequence of groups of VM indices, got a group {g!r}")
+        for i in g:
+            check_int(name, i, 0, n - 1)
+    return groups
 
 
 def account_groups(

@@ -43,7 +43,9 @@ class Result:
       mapped to shared KSM pages), ``compressed_mb`` and ``swapped_mb`` (guest pages held
       compressed / in the hypervisor's swap file), ``swap_in_mb`` (pages brought back from the
       swap file in the step), ``footprint_mb`` and ``active_mb`` (what the workload wanted), and
-      ``slowdown`` (1 + time lost to faults and stalls in the step / step length).
+      ``slowdown`` (how much longer the step's work took than it would have without waiting
+      for memory: step length / useful running time in the step, capped at
+      :data:`~virtbook.memory.sim.SLOWDOWN_CAP` for a VM that could not run at all).
     * ``host_free_mb``, ``state`` (0 high, 1 soft, 2 hard, 3 low; names in ``state_names``).
     * ``ksm`` - ``pages_shared``, ``pages_sharing``, ``pages_unshared`` (as in the kernel's
       sysfs), ``pages_volatile`` (shared pages written in the step, i.e. copy-on-write breaks),
@@ -55,8 +57,17 @@ class Result:
       that only cover unused guest memory reclaim nothing), ``share`` (KSM's ``pages_sharing``),
       ``compress`` (compressed pages minus the cache pages holding them), ``swap`` (swapped pages).
     * ``shared_pct`` - guest pages mapped to shared pages, as a percentage of all guest pages.
-    * ``swap_in_mb``/``slowdown`` - per VM, totals over the run; ``slowdown`` is 1 + lost time /
-      run length (1.0: the VM never waited for memory).
+    * ``swap_in_mb``/``slowdown`` - per VM, over the run; ``slowdown`` is run length / useful
+      running time, i.e. how many times longer the VM's work took (1.0: the VM never waited for
+      memory). A VM waits for page faults (swap-ins, decompressions, its own swap when its balloon
+      squeezes it) and, when the host has no memory to give it, it cannot run at all: that work
+      is missing too, so a starved host never looks faster than a swapping one.
+    * ``starved_s`` - per VM, seconds it could not run because the host gave it no memory (it
+      was blocked, or its new pages were not there), reported apart from the faults.
+    * ``min_free_mb``, ``worst_state`` - the lowest free memory and the worst state of the run
+      (exact even when ``simulate(..., timeline=False)`` keeps only the last step of the series).
+
+    Per-VM dictionaries are keyed by VM name; ``vms`` keeps the order the caller gave.
     """
 
     host: Host
@@ -75,6 +86,9 @@ class Result:
     shared_pct: float = 0.0
     swap_in_mb: dict[str, float] = field(default_factory=dict)
     slowdown: dict[str, float] = field(default_factory=dict)
+    starved_s: dict[str, float] = field(default_factory=dict)
+    min_free_mb: float = 0.0
+    worst_state: int = 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -109,8 +123,9 @@ class Result:
             "shared_pct": self.shared_pct,
             "swap_in_mb": dict(self.swap_in_mb),
             "slowdown": dict(self.slowdown),
-            "min_free_mb": float(self.host_free_mb.min()) if len(self.host_free_mb) else 0.0,
-            "worst_state": STATE_NAMES[int(self.state.max())] if len(self.state) else "high",
+            "starved_s": dict(self.starved_s),
+            "min_free_mb": float(self.min_free_mb),
+            "worst_state": STATE_NAMES[int(self.worst_state)],
         }
 
     def trace(self, every_s: float = 60.0) -> str:

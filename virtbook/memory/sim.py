@@ -1,69 +1,77 @@
 """The simulator: one host, several VMs, one-second steps, pages counted per class.
 
-Each step (``dt_s`` seconds) does, in this order:
+:func:`simulate` keeps the whole run in a :class:`Run` (what does not change: the host, the VMs'
+settings and their workloads) and a :class:`HostState` (what does: each VM's pages by class, its
+balloon, the host's free memory and free-memory state). Each step calls seven functions, in this
+order:
 
-1. **Faults.** Active pages that the hypervisor swapped or compressed are touched again with
-   probability ``dt_s / sample_period_s`` per step (an active page is, by definition, touched
-   within a sampling period) and come back: a swap-in or a decompression. The hypervisor chose
-   those pages without knowing which were active (Waldspurger 2002 section 3.1: a meta-level
-   page replacement policy makes uninformed decisions), so a share ``active/guest`` of the
-   swapped pages is active. If the balloon left the guest less memory than its working set, the
-   guest pages against its own swap (guest major faults, ``dommemstat`` ``swap_in``).
-2. **Copy-on-write.** A guest writes ``cow_rate * active/guest`` of its shared pages per second;
-   each write gives it a private copy (Waldspurger 2002 section 4.2; KSM's ``cow_ksm`` event in
-   admin-guide/mm/ksm.rst). In aggregate the guest keeps producing pages of the same kinds
-   (zeroed free pages, re-read library pages), so the written pages rejoin the unscanned
-   candidates of their class and ksmd must find them again.
-3. **Growth.** The guest touches new pages up to its footprint, within the memory its balloon
-   leaves it. New pages are zero, OS or private in the VM's proportions. Growth the host cannot
-   back stalls the guest; in the *low* state VMs above their target are blocked.
-4. **Scanning.** While page sharing runs (technique ``"share"``, the state allows it, and
-   ksmtuned keeps KSM on: it stops KSM only while the guests' configured memory plus its
-   threshold fits in RAM *and* free memory is above the threshold), ksmd examines
-   ``pages_to_scan * 1000 / sleep_millisecs``
-   pages per second, VM after VM, as the kernel walks one ``mm`` after another. Scanned zero and
-   OS pages become merge candidates; :mod:`virtbook.memory.ksm` counts what merges. (Real KSM
-   merges a page only once its checksum is unchanged since the previous pass; one pass suffices
-   here.)
-5. **State.** Free memory decides the state (:mod:`virtbook.memory.policy`); below the high
-   threshold large pages are broken so they can be shared (VMware KB 1021095).
-6. **Reclamation.** Outside the high state the host reclaims enough to climb back above the high
-   threshold. :func:`~virtbook.memory.policy.idle_tax_targets` splits the amount between VMs;
-   each VM gives its part by the techniques its state allows. The balloon comes first: the
-   driver pins guest pages until the guest has shrunk by the amount asked. The guest hands over
-   memory it has never used (the host gains nothing from those), then idle pages, both at the
-   driver's fast rate, and only then pages out active pages at the slow rate. Compression
-   (pages that fit in 2 KB, while the VM's cache has room) and hypervisor swapping take the
-   rest, choosing pages blindly among the unshared ones. ESX 2002 swaps in the soft state only
-   where ballooning is impossible (no balloon, or balloon at ``ctl_max_percent``). Limits
-   (``limit_mb``) are enforced in every state; ``soft_limit_mb`` while memory is contended.
-7. **Deflation.** In the high state balloons shrink at the driver's free rate. Returning pages
-   that only covered unused guest memory is free; returning pages that let the guest grow back
-   is limited to the free memory above the high threshold plus hysteresis; a balloon that
-   enforces a limit stays inflated.
+1. :func:`sample_working_sets` - every ``sample_period_s`` ESX samples ``sample_pages`` random
+   pages of each VM and smooths the active fraction with a fast and a slow moving average
+   (Waldspurger 2002 section 5.3).
+2. :func:`entitlements` - each VM's *target*: what it would hold if memory were not short (its
+   footprint, within its limit) and, whenever the guests want more than the host has above its
+   free-memory reserve, the allocation that min-funding revocation with the idle memory tax
+   leaves it (Waldspurger 2002 section 5.2), never below its reservation. Targets are computed in
+   every step and every state, so they steer who gets free memory as well as who gives it back.
+3. :func:`serve_demand` - page faults on pages the hypervisor swapped or compressed,
+   copy-on-write breaks of shared pages and the guest's growth, all served from free memory at
+   once: first what VMs need to reach their reservations, then what they need to reach their
+   targets, then the rest, each tier shared out by shares (:func:`~virtbook.memory.policy.
+   proportional_grants`). A VM at its limit gets a new page only by giving one up to the
+   hypervisor's swap file (a limit is hard: guest-resident plus compressed pages never exceed
+   it). A VM whose memory is not there waits: that time is work it did not do.
+4. :func:`scan_for_sharing` - while KSM runs (technique ``"share"``, the state allows it and
+   ksmtuned keeps it on), ksmd examines ``pages_to_scan * 1000 / sleep_millisecs`` pages per
+   second; the model spreads them over the VMs in proportion to what is left of each VM in the
+   current pass, so a pass takes as long as the kernel's walk of one ``mm`` after another and
+   ends for all VMs at once, whatever their order. Scanned zero and OS pages become merge
+   candidates; :mod:`virtbook.memory.ksm` counts what merges.
+5. :func:`update_state` - free memory decides the state (:mod:`virtbook.memory.policy`); below
+   the high threshold large pages are broken so they can be shared (VMware KB 1021095).
+6. :func:`reclaim` - outside the high state, VMs above their targets give memory back by the
+   techniques their state allows: the balloon first (the guest gives unused, then idle, then
+   active pages), then compression and hypervisor swapping, which pick pages blindly. Limits
+   are enforced in every state: a balloon keeps a guest that wants more than its limit from
+   seeing more than its limit (the guest pages against its own swap, as ESX intends).
+7. :func:`deflate` - balloons of VMs that are not being reclaimed shrink toward what their
+   targets allow: the part over memory the guest does not want costs nothing, the part that
+   lets the guest grow back is paid from free memory above the reserve, shared out by shares.
 
 Everything is counted in whole pages; ``free = RAM - sum(resident) - KSM pages`` never goes
-negative because every allocation is granted only from memory that is certainly free (the count
-of free memory used inside a step is a lower bound: merges are credited at the end of the step).
+negative because every allocation is granted only from memory that is certainly free (merges are
+credited at the end of the step). The VMs are kept internally in the order of their names, so
+rounding and floating-point sums come out the same whatever the order of the list; the grants
+themselves are proportional, so a VM's results do not depend on its position or its name.
 """
 from __future__ import annotations
 
 import math
+from array import array
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import check_bool, check_int, check_real
 from .config import PAGE_KIB, PAGES_PER_MB, VM, Host
 from .ksm import account_groups
-from .policy import HARD, HIGH, LOW, SOFT, STATE_NAMES, TECHNIQUES_BY_STATE, _targets, thresholds
+from .policy import HARD, HIGH, LOW, SOFT, STATE_NAMES, TECHNIQUES_BY_STATE, _grants, _targets, thresholds
 from .result import DOMMEMSTAT_FIELDS, VM_FIELDS, Result, frozen_view
-from .workload import build
+from .workload import build, vm_stream
 
 #: Reclamation techniques that can be switched on and off.
 TECHNIQUES = ("balloon", "share", "compress", "swap")
 
-#: Columns recorded per VM per step, and per step for the host.
+#: Most VM-steps (VMs x steps) one run may take when it keeps its full timeline (about 3 s on the
+#: book's 2-core machine and 40 MB of series), and without it (about 5 s, a few MB).
+MAX_VM_STEPS_TIMELINE = 400_000
+MAX_VM_STEPS = 1_000_000
+
+#: Reported slowdown of a VM that did (next to) no work: the ratio has no upper bound, so the
+#: book caps it, and ``Result.starved_s`` says how long the VM could not run at all.
+SLOWDOWN_CAP = 1000.0
+
+#: Columns recorded per VM per step (pages), and per step for the host.
 _VM_COLS = ("rss", "bal", "shr", "cmp", "swp", "sin", "res", "gsin", "gsout", "bsq")
 _HOST_COLS = ("free", "state", "kp", "sharing", "unshared", "volatile", "full", "run", "inter", "split")
 
@@ -74,9 +82,126 @@ _SLOW_GAIN = 0.2
 _FAST_GAIN = 0.7
 
 
-def _check_inputs(host: object, vms: object, duration_s: object, dt_s: object,
-                  techniques: object, seed: object) -> tuple[Host, tuple[VM, ...], float, float,
-                                                              tuple[str, ...], int]:
+@dataclass(slots=True)
+class Run:
+    """What stays fixed during a run, per VM in the order of their names (lists of pages).
+
+    The workload series are indexed by step first: ``footprint[k][i]`` is VM ``i``'s footprint in
+    step ``k`` (``active`` and ``wish``, its footprint within its limit, likewise).
+    """
+
+    host: Host
+    vms: tuple[VM, ...]
+    n: int
+    steps: int
+    dt: float
+    mem: list[int]
+    reservation: list[int]
+    limit: list[int]
+    soft_limit: list[int]
+    shares: list[float]
+    zero_frac: list[float]
+    os_frac: list[float]
+    cow_per_step: list[float]
+    compressible: list[float]
+    balloon_max: list[int]
+    zip_max: list[int]
+    footprint: list[list[int]]
+    wish: list[list[float]]
+    active: list[list[int]]
+    sample_noise: list[list[float]]
+    thresholds: tuple[int, int, int, int]
+    climb: list[int]
+    table: tuple[frozenset, ...]
+    use_balloon: bool
+    use_share: bool
+    use_compress: bool
+    use_swap: bool
+    tau: float
+    max_page_sharing: int
+    scan_per_step: float
+    touch_prob: float
+    swap_per_step: int
+    balloon_fast: int
+    balloon_active: int
+    balloon_free: int
+    swap_in_s: float
+    guest_swap_in_s: float
+    decompress_s: float
+    sample_every: int
+    sample_pages: int
+    ksm_threshold: float
+    overcommitted: bool
+    zero_groups: tuple[tuple[int, ...], ...]
+    os_groups: tuple[tuple[int, ...], ...]
+    has_limits: bool
+    has_soft_limits: bool
+
+
+@dataclass(slots=True)
+class HostState:
+    """What changes during a run: per-VM page counts (lists, one entry per VM) and host values.
+
+    A VM's resident guest pages are zero pages and OS pages (identical in every VM with the same
+    guest OS) in three kinds each - ``*_new`` not yet reached by ksmd in its current pass,
+    ``*_written`` given back to the VM by copy-on-write after ksmd passed them (they wait for the
+    next pass), ``*_scanned`` merge candidates - and ``private`` pages; it also has ``compressed``
+    and ``swapped`` pages. ``balloon`` pages are pinned by its balloon driver; ``touched`` counts
+    every page ever added, to split new pages into zero, OS and private ones exactly.
+    """
+
+    zero_new: list[int]
+    zero_written: list[int]
+    zero_scanned: list[int]
+    os_new: list[int]
+    os_written: list[int]
+    os_scanned: list[int]
+    private: list[int]
+    compressed: list[int]
+    swapped: list[int]
+    balloon: list[int]
+    touched: list[int]
+    resident_pages: list[int]
+    merged_zero: list[int]
+    merged_os: list[int]
+    slow_avg: list[float]
+    fast_avg: list[float]
+    active_estimate: list[float]
+    host_swap_ins: list[int]
+    guest_swap_ins: list[int]
+    guest_swap_outs: list[int]
+    work_s: list[float]
+    starved_s: list[float]
+    large_pages_broken: list[bool]
+    groups: tuple[list, list]
+    free: int
+    state: int = HIGH
+    full_scans: int = 0
+    scan_carry: float = 0.0
+    pass_progress: float = 0.0
+    split: int = 0
+
+    def resident(self, i: int) -> int:
+        """Guest pages of VM ``i`` held in host memory (own copy or mapped to a shared page)."""
+        return self.resident_pages[i]
+
+    def residents(self) -> list[int]:
+        """:meth:`resident` of every VM (the live list: callers must not change it)."""
+        return self.resident_pages
+
+    def count_resident(self, i: int) -> int:
+        """:meth:`resident` counted from the page classes (what ``resident_pages`` must equal)."""
+        return (self.zero_new[i] + self.zero_written[i] + self.zero_scanned[i] + self.os_new[i]
+                + self.os_written[i] + self.os_scanned[i] + self.private[i])
+
+    def cache(self, i: int) -> int:
+        """Host pages holding VM ``i``'s compressed pages (two to a page: each fits in 2 KB)."""
+        return (self.compressed[i] + 1) // 2
+
+
+def _check_inputs(host: object, vms: object, duration_s: object, dt_s: object, techniques: object,
+                  seed: object, timeline: object) -> tuple[Host, tuple[VM, ...], float, float,
+                                                            tuple[str, ...], int, bool]:
     if not isinstance(host, Host):
         raise ValueError(f"host must be a Host, got {host!r}")
     if isinstance(vms, VM):
@@ -93,8 +218,15 @@ def _check_inputs(host: object, vms: object, duration_s: object, dt_s: object,
     dt = check_real("dt_s", dt_s, 0, 3600, lo_open=True)
     if dt > dur:
         raise ValueError(f"dt_s must be a number greater than 0 and at most duration_s ({dur:g}), got {dt_s!r}")
-    if round(dur / dt) > 1_000_000:
-        raise ValueError(f"duration_s / dt_s must be at most 1000000 steps, got {dur / dt:.0f}")
+    keep = check_bool("timeline", timeline)
+    steps = max(1, int(round(dur / dt)))
+    limit = MAX_VM_STEPS_TIMELINE if keep else MAX_VM_STEPS
+    if steps * len(vms) > limit:
+        hint = ", or timeline=False to keep only the summaries" if keep else ""
+        raise ValueError(
+            f"len(vms) x duration_s / dt_s must be at most {limit} VM-steps with timeline={keep} "
+            f"(a few seconds of work), got {len(vms)} x {steps} = {len(vms) * steps}: use fewer VMs, "
+            f"a shorter duration_s or a larger dt_s{hint}")
     if isinstance(techniques, str) or not isinstance(techniques, Iterable):
         raise ValueError(f"techniques must be a collection of names from {TECHNIQUES}, got {techniques!r}")
     techs = tuple(techniques)
@@ -102,7 +234,14 @@ def _check_inputs(host: object, vms: object, duration_s: object, dt_s: object,
         if t not in TECHNIQUES:
             raise ValueError(f"techniques must be a collection of names from {TECHNIQUES}, got {t!r}")
     sd = check_int("seed", seed, 0, 2**63 - 1)
-    return host, tuple(vms), dur, dt, tuple(t for t in TECHNIQUES if t in techs), sd
+    reserve_mb = thresholds(host.ram_mb, host.policy).high / PAGES_PER_MB
+    reserved = sum(vm.reservation_mb for vm in vms)
+    if reserved > host.ram_mb - reserve_mb:
+        raise ValueError(
+            f"reservation_mb of the VMs must add up to at most {host.ram_mb - reserve_mb:g} MB (host "
+            f"RAM less its free-memory reserve), got {reserved}: ESX's admission control would refuse "
+            f"to power on a VM whose reservation it cannot guarantee")
+    return host, tuple(vms), dur, dt, tuple(t for t in TECHNIQUES if t in techs), sd, keep
 
 
 def _groups(host: Host, vms: Sequence[VM]) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
@@ -119,6 +258,607 @@ def _groups(host: Host, vms: Sequence[VM]) -> tuple[tuple[tuple[int, ...], ...],
     return tuple(tuple(g) for g in zero.values()), tuple(tuple(g) for g in osg.values())
 
 
+def prepare(host: Host, vms: tuple[VM, ...], steps: int, dt: float, techs: tuple[str, ...], seed: int) -> Run:
+    """The :class:`Run` of ``vms`` (already in name order) on ``host``: settings in pages, workloads."""
+    pg = PAGES_PER_MB
+    n = len(vms)
+    footprint, active, _ = build(vms, steps, dt, seed)
+    sample_every = max(1, int(round(host.sample_period_s / dt)))
+    noise = [vm_stream(seed, vm.name, 1).standard_normal(steps // sample_every + 1).tolist() for vm in vms]
+    ram = host.ram_pages
+    th = thresholds(host.ram_mb, host.policy).as_tuple()
+    mem = [vm.mem_mb * pg for vm in vms]
+    zero_groups, os_groups = _groups(host, vms)
+    return Run(
+        host=host, vms=vms, n=n, steps=steps, dt=dt, mem=mem,
+        reservation=[vm.reservation_mb * pg for vm in vms],
+        limit=[vm.limit_mb * pg if vm.limit_mb is not None else mem[i] for i, vm in enumerate(vms)],
+        soft_limit=[vm.soft_limit_mb * pg if vm.soft_limit_mb is not None else mem[i] for i, vm in enumerate(vms)],
+        shares=[float(vm.shares) for vm in vms],
+        zero_frac=[vm.zero_frac for vm in vms], os_frac=[vm.os_frac for vm in vms],
+        cow_per_step=[vm.cow_rate * dt for vm in vms],
+        compressible=[vm.compressible_frac for vm in vms],
+        balloon_max=[host.ctl_max_percent * m // 100 for m in mem],
+        zip_max=[host.mem_zip_max_pct * m // 100 for m in mem],
+        footprint=footprint.T.tolist(), active=active.T.tolist(), sample_noise=noise,
+        wish=np.minimum(footprint, np.array([[vm.limit_mb * pg if vm.limit_mb is not None else m]
+                                             for vm, m in zip(vms, mem)])).astype(float).T.tolist(),
+        thresholds=th, climb=[int(th[s] * (1.0 + host.state_hysteresis)) + 1 for s in range(4)],
+        table=TECHNIQUES_BY_STATE[host.policy],
+        use_balloon="balloon" in techs, use_share="share" in techs,
+        use_compress="compress" in techs, use_swap="swap" in techs,
+        tau=host.idle_tax, max_page_sharing=host.max_page_sharing,
+        scan_per_step=host.ksm_scan_rate * dt, touch_prob=min(1.0, dt / host.sample_period_s),
+        swap_per_step=max(1, int(host.swap_out_mb_s * pg * dt)),
+        balloon_fast=max(1, int(host.balloon_rate_nosleep * dt)),
+        balloon_active=max(1, int(host.balloon_rate_alloc_max * dt)),
+        balloon_free=max(1, int(host.balloon_rate_free_max * dt)),
+        swap_in_s=host.swap_in_ms / 1000.0, guest_swap_in_s=host.guest_swap_in_ms / 1000.0,
+        decompress_s=host.decompress_ms / 1000.0,
+        sample_every=sample_every, sample_pages=host.sample_pages,
+        # ksmtuned stops KSM only while committed guest memory + thres < total and free > thres
+        ksm_threshold=max(ram * host.ksm_thres_coef / 100.0, host.ksm_thres_const_mb * pg),
+        overcommitted=sum(mem) + max(ram * host.ksm_thres_coef / 100.0, host.ksm_thres_const_mb * pg) >= ram,
+        zero_groups=zero_groups, os_groups=os_groups,
+        has_limits=any(vm.limit_mb is not None and vm.limit_mb < vm.mem_mb for vm in vms),
+        has_soft_limits=any(vm.soft_limit_mb is not None and vm.soft_limit_mb < vm.mem_mb for vm in vms),
+    )
+
+
+def initial_state(run: Run) -> HostState:
+    """Every VM powered off: no pages, empty balloons, all of the host's RAM free."""
+    n = run.n
+
+    def zeros() -> list[int]:
+        return [0] * n
+
+    return HostState(
+        zero_new=zeros(), zero_written=zeros(), zero_scanned=zeros(), os_new=zeros(),
+        os_written=zeros(), os_scanned=zeros(), private=zeros(),
+        compressed=zeros(), swapped=zeros(), balloon=zeros(), touched=zeros(), resident_pages=zeros(),
+        merged_zero=zeros(), merged_os=zeros(), slow_avg=[0.0] * n, fast_avg=[0.0] * n,
+        active_estimate=[1.0] * n, host_swap_ins=zeros(), guest_swap_ins=zeros(),
+        guest_swap_outs=zeros(), work_s=[0.0] * n, starved_s=[0.0] * n,
+        large_pages_broken=[not vm.large_pages for vm in run.vms], free=run.host.ram_pages,
+        groups=_sharing_groups(run, [not vm.large_pages for vm in run.vms]),
+    )
+
+
+def _sharing_groups(run: Run, broken: list[bool]) -> tuple[list, list]:
+    """The zero-page and OS-page groups with only the VMs whose pages may merge (no unbroken
+    large pages)."""
+    return ([tuple(i for i in g if broken[i]) for g in run.zero_groups],
+            [tuple(i for i in g if broken[i]) for g in run.os_groups])
+
+
+# --- step 1 -------------------------------------------------------------------------------------
+
+def sample_working_sets(run: Run, st: HostState, k: int) -> None:
+    """Estimate each VM's active fraction from a sample of ``sample_pages`` pages (section 5.3)."""
+    if k % run.sample_every:
+        return
+    j = k // run.sample_every
+    for i in range(run.n):
+        touched = st.resident(i) + st.compressed[i] + st.swapped[i]
+        act = run.active[k][i]
+        f = act / touched if touched > act else 1.0
+        est = f + run.sample_noise[i][j] * math.sqrt(f * (1.0 - f) / run.sample_pages)
+        est = round(min(1.0, max(0.0, est)) * run.sample_pages) / run.sample_pages
+        st.slow_avg[i] += _SLOW_GAIN * (est - st.slow_avg[i])
+        st.fast_avg[i] += _FAST_GAIN * (est - st.fast_avg[i])
+        st.active_estimate[i] = max(est, st.slow_avg[i], st.fast_avg[i])
+
+
+# --- step 2 -------------------------------------------------------------------------------------
+
+def entitlements(run: Run, st: HostState, k: int) -> list[float]:
+    """Each VM's target allocation of resident pages in step ``k``.
+
+    Uncontended, a VM may hold its footprint (within its limit). When the footprints add up to
+    more than the host can hold above its reserve (``climb[HIGH]`` free pages), the excess is
+    revoked by min-funding with the idle memory tax from those wishes, never below a VM's
+    reservation, and ``soft_limit_mb`` caps the wish.
+    """
+    resident = st.residents()
+    supply = st.free + sum(resident) - run.climb[HIGH]
+    wish = run.wish[k]
+    total = sum(wish)
+    if total <= supply:
+        return wish
+    if run.has_soft_limits:
+        wish = [w if w < s else float(s) for w, s in zip(wish, run.soft_limit)]
+        total = sum(wish)
+    excess = total - (supply if supply > 0 else 0.0)
+    if excess <= 0:
+        return wish
+    active = [f * (r + c + s) for f, r, c, s in zip(st.active_estimate, resident, st.compressed, st.swapped)]
+    return _targets(wish, active, run.shares, run.reservation, run.tau, excess)
+
+
+# --- step 3 -------------------------------------------------------------------------------------
+
+def _add_pages(run: Run, st: HostState, i: int, count: int) -> None:
+    """Add ``count`` guest pages to VM ``i``, split into zero/OS/private by its fractions.
+
+    A running count keeps the split exact: after ``a`` pages, ``floor(zero_frac * a)`` are zero.
+    """
+    a0 = st.touched[i]
+    a1 = a0 + count
+    nz = int(run.zero_frac[i] * a1) - int(run.zero_frac[i] * a0)
+    no = int(run.os_frac[i] * a1) - int(run.os_frac[i] * a0)
+    if nz + no > count:
+        no = count - nz
+    st.zero_new[i] += nz
+    st.os_new[i] += no
+    st.private[i] += count - nz - no
+    st.touched[i] = a1
+    st.resident_pages[i] += count
+
+
+def _evict(run: Run, st: HostState, i: int, count: int, compress: bool, swap: bool) -> tuple[int, int]:
+    """Take up to ``count`` unshared resident pages of VM ``i`` blindly; compress those that fit in
+    2 KB while the cache has room, swap the rest. Returns ``(compressed, swapped)`` guest pages."""
+    pools = (st.private, st.zero_new, st.os_new, st.zero_written, st.os_written)
+    sizes = [p[i] for p in pools]
+    pool = sum(sizes)
+    sel = count if count < pool else pool
+    if sel <= 0:
+        return 0, 0
+    c = 0
+    if compress:
+        room = run.zip_max[i] - st.compressed[i]
+        c = int(sel * run.compressible[i])
+        if c > room:
+            c = room if room > 0 else 0
+    s = sel - c if swap else 0
+    sel = c + s
+    if sel <= 0:
+        return 0, 0
+    # the same share of every kind of page, whole pages; what rounding leaves from the largest
+    takes = [sel * x // pool for x in sizes]
+    left = sel - sum(takes)
+    for j in sorted(range(len(pools)), key=lambda j: -(sizes[j] - takes[j])):
+        if not left:
+            break
+        t = sizes[j] - takes[j]
+        t = left if left < t else t
+        takes[j] += t
+        left -= t
+    for p, t in zip(pools, takes):
+        p[i] -= t
+    st.resident_pages[i] -= sel
+    st.compressed[i] += c
+    st.swapped[i] += s
+    return c, s
+
+
+def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[list[float], list[int], int]:
+    """Faults, copy-on-write breaks and growth of step ``k``, served from free memory.
+
+    Returns each VM's work in the step (seconds of useful running), the pages each brought back
+    from the hypervisor's swap file, and the pages whose sharing copy-on-write broke.
+    """
+    n = run.n
+    dt = run.dt
+    p_touch = run.touch_prob
+    blocking = "block" in run.table[st.state]
+    resident = st.residents()
+    compressed = st.compressed
+    swapped = st.swapped
+    balloon = st.balloon
+    mem = run.mem
+    limit = run.limit
+    swap_in_s = run.swap_in_s
+    guest_swap_in_s = run.guest_swap_in_s
+    decompress_s = run.decompress_s
+    merged_zero = st.merged_zero
+    merged_os = st.merged_os
+    plans: list = [None] * n
+    host_need = [0] * n
+    for i in range(n):
+        res = resident[i]
+        if blocking and res > target[i]:
+            # ESX blocks the execution of VMs above their target in the low state (section 6.3)
+            continue
+        cz = compressed[i]
+        sw = swapped[i]
+        touched = res + cz + sw
+        act_pages = run.active[k][i]
+        act = act_pages / touched if touched > act_pages else 1.0
+        lost = 0.0
+        # active pages the hypervisor swapped or compressed are touched again (a share act of
+        # them: the hypervisor chose them blindly) and must come back
+        n_swap = n_zip = zip_cost = cow = 0
+        if sw:
+            n_swap = int(sw * act * p_touch + 0.5)
+            lost += n_swap * swap_in_s
+        cache = (cz + 1) // 2
+        if cz:
+            n_zip = int(cz * act * p_touch + 0.5)
+            lost += n_zip * decompress_s
+            zip_cost = n_zip - (cache - (cz - n_zip + 1) // 2)
+        # the guest pages against its own swap when its balloon squeezes its working set
+        cap = mem[i] - balloon[i]
+        if act_pages > cap:
+            gf = int((act_pages - cap) * p_touch + 0.5)
+            if gf:
+                lost += gf * guest_swap_in_s
+                st.guest_swap_ins[i] += gf
+        merged = merged_zero[i] + merged_os[i]
+        if merged and run.cow_per_step[i]:
+            cow = int(merged * run.cow_per_step[i] * act + 0.5)
+            cand = st.zero_scanned[i] + st.os_scanned[i]
+            if cow > cand:
+                cow = cand
+        foot = run.footprint[k][i]
+        grow = (foot if foot < cap else cap) - touched
+        if grow < 0:
+            grow = 0
+        wanted = grow
+        ex_swap = ex_grow = 0
+        # a limit is hard: within the headroom pages come from free memory; beyond it a page
+        # comes in only if another goes to the hypervisor's swap file
+        head = limit[i] - res - cache
+        if n_swap + zip_cost + grow > head:
+            if head < 0:
+                head = 0
+            in_swap = n_swap if n_swap < head else head
+            head -= in_swap
+            if zip_cost > head:
+                n_zip = zip_cost = 0
+            head -= zip_cost
+            in_grow = grow if grow < head else head
+            if run.use_swap:
+                room = run.swap_per_step
+                over = n_swap - in_swap
+                ex_swap = over if over < room else room
+                room -= ex_swap
+                over = grow - in_grow
+                ex_grow = over if over < room else room
+            n_swap = in_swap
+            grow = in_grow
+        plans[i] = (n_swap, n_zip, cow, grow, wanted, lost, ex_swap, ex_grow)
+        host_need[i] = n_swap + zip_cost + cow + grow
+    granted = _serve_in_tiers(run, st, resident, host_need, target)
+    work = [0.0] * n
+    swap_in = [0] * n
+    volatile = 0
+    for i in range(n):
+        plan = plans[i]
+        if plan is None:
+            st.starved_s[i] += dt
+            continue
+        n_swap, d, cow, grow, wanted, lost, ex_swap, ex_grow = plan
+        g = granted[i]
+        # the grant pays for faults first, then copy-on-write, then growth
+        if n_swap > g:
+            n_swap = g
+        g -= n_swap
+        zip_cost = 0
+        if d:
+            cz = compressed[i]
+            if d > 2 * g + 1:
+                d = 2 * g + 1
+            while d and d - ((cz + 1) // 2 - (cz - d + 1) // 2) > g:
+                d -= 1
+            zip_cost = d - ((cz + 1) // 2 - (cz - d + 1) // 2)
+            g -= zip_cost
+            compressed[i] = cz - d
+        if cow > g:
+            cow = g
+        g -= cow
+        if grow > g:
+            grow = g
+        # exchanges at the limit: pages out to the swap file, the same number in
+        if ex_swap or ex_grow:
+            out = _evict(run, st, i, ex_swap + ex_grow, False, True)[1]
+            if ex_swap > out:
+                ex_swap = out
+            if ex_grow > out - ex_swap:
+                ex_grow = out - ex_swap
+        if n_swap or ex_swap:
+            swapped[i] -= n_swap + ex_swap
+            st.host_swap_ins[i] += n_swap + ex_swap
+            swap_in[i] = n_swap + ex_swap
+        if cow:
+            # writes to shared pages give the writer private copies; the guest keeps producing
+            # pages of the same kinds, so they become candidates again once ksmd comes round
+            m = merged_zero[i] + merged_os[i]
+            bz = cow * merged_zero[i] // m
+            if bz > st.zero_scanned[i]:
+                bz = st.zero_scanned[i]
+            bo = cow - bz
+            if bo > st.os_scanned[i]:
+                bo = st.os_scanned[i]
+            st.zero_scanned[i] -= bz
+            st.os_scanned[i] -= bo
+            st.zero_written[i] += bz
+            st.os_written[i] += bo
+            volatile += bz + bo
+            cow = bz + bo
+        back = n_swap + ex_swap + d + grow + ex_grow
+        if back:
+            _add_pages(run, st, i, back)
+        st.free -= n_swap + zip_cost + cow + grow
+        starve = 0.0
+        if wanted:
+            starve = (wanted - grow - ex_grow) / wanted
+            st.starved_s[i] += dt * starve
+        w = (1.0 - starve) * dt * dt / (dt + lost)
+        work[i] = w
+        st.work_s[i] += w
+    return work, swap_in, volatile
+
+
+def _serve_in_tiers(run: Run, st: HostState, resident: list[int], need: list[int],
+                    target: list[float]) -> list[int]:
+    """Free pages for each VM's ``need``: reservations first, then targets, then the rest."""
+    n = run.n
+    if sum(need) <= st.free:
+        return need[:]
+    tiers = []
+    left = need[:]
+    placed = [0] * n
+    for level in (run.reservation, target):
+        tier = [0] * n
+        for i in range(n):
+            gap = int(level[i]) - resident[i] - placed[i]
+            if gap > 0 and left[i]:
+                t = left[i] if left[i] < gap else gap
+                tier[i] = t
+                left[i] -= t
+                placed[i] += t
+        tiers.append(tier)
+    tiers.append(left)
+    out = [0] * n
+    free = st.free
+    for tier in tiers:
+        if free <= 0:
+            break
+        g = _grants(free, tier, run.shares)
+        for i in range(n):
+            out[i] += g[i]
+        free -= sum(g)
+    return out
+
+
+# --- step 4 -------------------------------------------------------------------------------------
+
+def scan_for_sharing(run: Run, st: HostState) -> bool:
+    """ksmd's scan for this step; returns whether KSM ran (``run`` in sysfs).
+
+    ``pass_progress`` is the fraction of the current pass done: every VM's part of the pass
+    advances by the same fraction, so the pass ends for all VMs together.
+    """
+    on = (run.use_share and "share" in run.table[st.state]
+          and (run.overcommitted or st.free <= run.ksm_threshold))
+    if not on:
+        st.scan_carry = 0.0
+        return False
+    st.scan_carry += run.scan_per_step
+    budget = int(st.scan_carry)
+    st.scan_carry -= budget
+    total = sum(st.residents())
+    if total == 0:
+        return True
+    zero_new, os_new = st.zero_new, st.os_new
+    zero_scanned, os_scanned = st.zero_scanned, st.os_scanned
+    for _ in range(4):  # a fast scanner may finish a pass and start the next within one step
+        x = st.pass_progress
+        remaining = total * (1.0 - x)
+        if budget < remaining:
+            frac = budget / remaining   # of what is left of each VM's part of the pass
+            for i in range(run.n):
+                dz = int(zero_new[i] * frac + 0.5)
+                do = int(os_new[i] * frac + 0.5)
+                zero_new[i] -= dz
+                zero_scanned[i] += dz
+                os_new[i] -= do
+                os_scanned[i] += do
+            st.pass_progress = x + budget / total
+            break
+        budget -= int(remaining)
+        st.full_scans += 1
+        st.pass_progress = 0.0
+        for i in range(run.n):
+            zero_scanned[i] += zero_new[i]
+            os_scanned[i] += os_new[i]
+            # pages written behind the scanner are candidates in the next pass
+            zero_new[i] = st.zero_written[i]
+            os_new[i] = st.os_written[i]
+            st.zero_written[i] = st.os_written[i] = 0
+    return True
+
+
+# --- step 5 -------------------------------------------------------------------------------------
+
+def update_state(run: Run, st: HostState) -> None:
+    """The free-memory state after this step's allocations, with the paper's hysteresis."""
+    th = run.thresholds
+    free = st.free
+    lower = LOW if free < th[3] else HARD if free < th[2] else SOFT if free < th[1] else HIGH
+    if lower > st.state:
+        st.state = lower
+    else:
+        while st.state > HIGH and free > run.climb[st.state - 1]:
+            st.state -= 1
+    if free < th[0] and not all(st.large_pages_broken):
+        st.large_pages_broken = [True] * run.n
+        st.groups = _sharing_groups(run, st.large_pages_broken)
+        st.split = sum(vm.large_pages for vm in run.vms)
+
+
+# --- step 6 -------------------------------------------------------------------------------------
+
+def _balloon(run: Run, st: HostState, i: int, k: int, nd: int, cover: int) -> int:
+    """Inflate VM ``i``'s balloon so that its resident pages fall by ``nd`` and it covers at
+    least ``cover`` pages of memory the guest does not use; returns the host pages gained.
+
+    The driver pins guest pages: first memory the guest has never used (the host gains nothing),
+    then idle pages, both at the fast rate; only then does the guest page out active pages, at
+    the slow rate (its pages go to the guest's own swap: ``dommemstat`` ``swap_out``).
+    """
+    room = run.balloon_max[i] - st.balloon[i]
+    if room <= 0:
+        return 0
+    resident = st.resident(i)
+    touched = resident + st.compressed[i] + st.swapped[i]
+    unused = run.mem[i] - st.balloon[i] - touched
+    act = run.active[k][i]
+    idle = touched - min(act, touched)
+    t_free = min(unused, room, run.balloon_fast) if nd > 0 else min(unused, room, run.balloon_fast, cover)
+    t_free = max(0, t_free)
+    t_idle = max(0, min(nd, idle, room - t_free, run.balloon_fast - t_free))
+    t_act = 0
+    if t_free == unused and t_idle == idle:
+        t_act = max(0, min(nd - t_idle, room - t_free - t_idle, run.balloon_active))
+    take = min(t_idle + t_act, resident)
+    t_act = min(t_act, take)
+    gained = 0
+    if take > 0:
+        left = take
+        for pool in (st.zero_new, st.zero_written, st.private, st.os_new, st.os_written):
+            t = min(left, pool[i])
+            pool[i] -= t
+            left -= t
+            gained += t
+        if left:
+            t = min(left, st.zero_scanned[i])
+            st.zero_scanned[i] -= t
+            left -= t
+            if not st.merged_zero[i]:
+                gained += t
+        if left:
+            t = min(left, st.os_scanned[i])
+            st.os_scanned[i] -= t
+            left -= t
+        st.guest_swap_outs[i] += t_act
+        st.resident_pages[i] -= take
+    st.balloon[i] += t_free + take
+    return gained
+
+
+def reclaim(run: Run, st: HostState, k: int, target: list[float]) -> list[bool]:
+    """Take memory from VMs above their targets by what the state allows; enforce limits.
+
+    Returns, per VM, whether memory was taken from it in this step (such VMs do not deflate).
+    """
+    n = run.n
+    allowed = run.table[st.state]
+    contended = st.state != HIGH
+    taken = [False] * n
+    if not contended and not run.has_limits:
+        return taken
+    residents = st.residents()
+    for i in range(n):
+        resident = residents[i]
+        need = 0
+        forced = False
+        if contended:
+            need = resident - math.ceil(target[i])
+            if need < 0:
+                need = 0
+            excess = resident - run.soft_limit[i]
+            if excess > 0:
+                forced = True
+                need = max(need, excess)
+        # a guest is shown no more than its limit: ESX balloons a VM down to its limit whether or
+        # not memory is short (over memory the guest has not touched, that costs nothing)
+        cover = 0
+        if run.limit[i] < run.mem[i]:
+            cover = max(0, min(run.balloon_max[i], run.mem[i] - run.limit[i]) - st.balloon[i])
+        if need <= 0 and cover <= 0:
+            continue
+        gained = 0
+        can_balloon = run.use_balloon and st.balloon[i] < run.balloon_max[i]
+        if can_balloon and (cover or forced or "balloon" in allowed):
+            nd = need if (forced or "balloon" in allowed) else 0
+            if cover:
+                # what the balloon cannot find unused, the guest gives from its own pages
+                unused = run.mem[i] - st.balloon[i] - resident - st.compressed[i] - st.swapped[i]
+                nd = max(nd, cover - max(0, unused))
+            gained = _balloon(run, st, i, k, nd, cover)
+        rest = need - gained
+        swap_ok = forced or "swap" in allowed or ("swap_if_no_balloon" in allowed and not can_balloon)
+        if rest > 0 and swap_ok and (run.use_swap or run.use_compress):
+            sel = min(rest, run.swap_per_step)
+            old_cache = st.cache(i)
+            c, s = _evict(run, st, i, sel, run.use_compress and ("compress" in allowed or forced
+                                                                   or run.host.policy == "esx2002"),
+                          run.use_swap)
+            gained += s + c - (st.cache(i) - old_cache)
+        st.free += gained
+        taken[i] = need > 0
+    return taken
+
+
+# --- step 7 -------------------------------------------------------------------------------------
+
+def deflate(run: Run, st: HostState, k: int, target: list[float], taken: list[bool]) -> None:
+    """Shrink the balloons of VMs that were not reclaimed from toward what their targets allow."""
+    n = run.n
+    if not any(st.balloon):
+        return
+    cheap = [0] * n
+    paid = [0] * n
+    residents = st.residents()
+    for i in range(n):
+        b = st.balloon[i]
+        if not b or taken[i]:
+            continue
+        mem = run.mem[i]
+        foot = run.footprint[k][i]
+        res = residents[i]
+        # the balloon may keep the guest down to its target, and to its limit
+        allowed = min(run.limit[i], max(int(target[i]), res))
+        keep = max(0, mem - max(allowed, res + st.compressed[i] + st.swapped[i]))
+        if run.limit[i] < mem:
+            keep = max(keep, min(run.balloon_max[i], mem - run.limit[i]))
+        if b <= keep:
+            continue
+        d = min(b - keep, run.balloon_free)
+        squeeze = max(0, foot + b - mem)     # balloon pages the guest would fill at once
+        cheap[i] = min(d, b - squeeze)
+        extra = d - cheap[i]
+        # the guest grows into what it gets back: only up to its target and its limit
+        room = min(int(target[i]), run.limit[i]) - res - st.cache(i)
+        paid[i] = max(0, min(extra, room))
+    surplus = st.free - run.climb[HIGH]
+    grant = _grants(max(0, surplus), paid, run.shares) if any(paid) else paid
+    for i in range(n):
+        st.balloon[i] -= cheap[i] + grant[i]
+
+
+# --- accounting ---------------------------------------------------------------------------------
+
+def account(run: Run, st: HostState, k: int) -> tuple[list[tuple], int, int, int, int, int]:
+    """Count shared pages exactly, set free memory, and return one row per VM and host counters."""
+    zs = st.zero_scanned
+    osc = st.os_scanned
+    kp, sharing, unshared, mz, mo, attr, intra = account_groups(
+        zs, osc, st.groups[0], st.groups[1], run.max_page_sharing)
+    st.merged_zero = mz
+    st.merged_os = mo
+    used = kp
+    rows = []
+    broken = st.large_pages_broken
+    balloon = st.balloon
+    mem = run.mem
+    footprint = run.footprint
+    for i, res in enumerate(st.residents()):
+        cz = st.compressed[i]
+        held = res - mz[i] - mo[i] + (cz + 1) // 2
+        used += held
+        if not broken[i]:
+            unshared += zs[i] + osc[i]
+        b = balloon[i]
+        sq = footprint[k][i] + b - mem[i]
+        rows.append([held + attr[i], b, mz[i] + mo[i], cz, st.swapped[i], 0, res,
+                     st.guest_swap_ins[i], st.guest_swap_outs[i], sq if sq > 0 else 0])
+    st.free = run.host.ram_pages - used
+    return rows, kp, sharing, unshared, sharing - intra, used
+
+
 def simulate(
     host: Host,
     vms: Sequence[VM],
@@ -126,13 +866,16 @@ def simulate(
     techniques: Iterable[str] = TECHNIQUES,
     seed: int = 0,
     dt_s: float = 1.0,
+    timeline: bool = True,
 ) -> Result:
     """Run the overcommit model and return a :class:`~virtbook.memory.result.Result`.
 
     ``techniques`` chooses which reclamation techniques exist at all (any of ``"balloon"``,
     ``"share"``, ``"compress"``, ``"swap"``); the host's free-memory state then decides when each
     of them runs. ``seed`` fixes every random draw (workload noise and working-set sampling):
-    the same arguments give the same result.
+    the same arguments give the same result. ``timeline=False`` keeps only the last step of each
+    series (the summaries stay exact), for long runs. Work is bounded: at most
+    :data:`MAX_VM_STEPS_TIMELINE` VM-steps with the timeline, :data:`MAX_VM_STEPS` without.
 
     >>> r = simulate(Host(ram_mb=16384), [VM("web", mem_mb=4096), VM("db", mem_mb=8192)],
     ...              duration_s=600, seed=0)
@@ -141,473 +884,75 @@ def simulate(
     >>> bool((sum(r.timeline[n]["rss_mb"] for n in r.names) + r.host_free_mb == 16384).all())
     True
     """
-    host, vms, dur, dt, techs, seed = _check_inputs(host, vms, duration_s, dt_s, techniques, seed)
-    n = len(vms)
-    T = max(1, int(round(dur / dt)))
-    rng = np.random.default_rng(seed)
-    Dw, Ww, _ = build(vms, T, dt, rng)
-    sp_steps = max(1, int(round(host.sample_period_s / dt)))
-    samp_noise = rng.standard_normal((n, T // sp_steps + 1)).tolist()
-    D = Dw.tolist()
-    W = Ww.tolist()
-
-    pg = PAGES_PER_MB
-    RAM = host.ram_pages
-    th = thresholds(host.ram_mb, host.policy)
-    TH = th.as_tuple()
-    climb = [int(TH[s] * (1.0 + host.state_hysteresis)) + 1 for s in range(4)]
-    # ksmtuned stops KSM only while committed guest memory + thres < total and free > thres
-    ksm_thr = max(RAM * host.ksm_thres_coef / 100.0, host.ksm_thres_const_mb * pg)
-    overcommitted = sum(vm.mem_mb for vm in vms) * pg + ksm_thr >= RAM
-    table = TECHNIQUES_BY_STATE[host.policy]
-    use_balloon = "balloon" in techs
-    use_share = "share" in techs
-    use_compress = "compress" in techs
-    use_swap = "swap" in techs
-    tau = host.idle_tax
-    mps = host.max_page_sharing
-    scan_rate = host.ksm_scan_rate * dt
-    p_touch = min(1.0, dt / host.sample_period_s)
-    swap_rate = max(1, int(host.swap_out_mb_s * pg * dt))
-    nos = max(1, int(host.balloon_rate_nosleep * dt))
-    amax = max(1, int(host.balloon_rate_alloc_max * dt))
-    rfree = max(1, int(host.balloon_rate_free_max * dt))
-    sin_s = host.swap_in_ms / 1000.0
-    gsin_s = host.guest_swap_in_ms / 1000.0
-    dec_s = host.decompress_ms / 1000.0
-    nsamp = host.sample_pages
-
-    M = [vm.mem_mb * pg for vm in vms]
-    RES = [vm.reservation_mb * pg for vm in vms]
-    LIM = [vm.limit_mb * pg if vm.limit_mb is not None else M[i] for i, vm in enumerate(vms)]
-    SOFTL = [vm.soft_limit_mb * pg if vm.soft_limit_mb is not None else M[i] for i, vm in enumerate(vms)]
-    SH = [float(vm.shares) for vm in vms]
-    ZF = [vm.zero_frac for vm in vms]
-    OF = [vm.os_frac for vm in vms]
-    COW = [vm.cow_rate * dt for vm in vms]
-    CF = [vm.compressible_frac for vm in vms]
-    BMAX = [host.ctl_max_percent * m // 100 for m in M]
-    ZMAX = [host.mem_zip_max_pct * m // 100 for m in M]
-    zero_groups, os_groups = _groups(host, vms)
-    lp_broken = [not vm.large_pages for vm in vms]
-
-    def active_groups() -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-        return ([tuple(i for i in g if lp_broken[i]) for g in zero_groups],
-                [tuple(i for i in g if lp_broken[i]) for g in os_groups])
-
-    zg, og = active_groups()
-    has_limits = any(LIM[i] < M[i] or SOFTL[i] < M[i] for i in range(n))
-
-    # per-VM state, in pages
-    zu = [0] * n   # zero pages, host-resident, not yet scanned
-    zs = [0] * n   # zero pages, scanned (merged when a partner exists)
-    ou = [0] * n   # OS pages, not yet scanned
-    osc = [0] * n  # OS pages, scanned
-    pr = [0] * n   # private pages
-    cz = [0] * n   # compressed guest pages (held in ceil(cz/2) host pages: <= 2 KB each)
-    sw = [0] * n   # guest pages in the hypervisor's swap file
-    B = [0] * n    # balloon size
-    alloc = [0] * n  # pages ever added, for the zero/OS/private split
-    blocked = [False] * n
-    f_slow = [0.0] * n
-    f_fast = [0.0] * n
-    f_est = [1.0] * n
-    hsin_tot = [0] * n
-    gsin_tot = [0] * n
-    gsout_tot = [0] * n
-    stall_tot = [0.0] * n
-    mz = [0] * n
-    mo = [0] * n
-    free = RAM
-    state = HIGH
-    cv = 0
-    co = 0
-    full_scans = 0
-    budget_acc = 0.0
-    rng_range = range(n)
-    zero_n = [0] * n
-
-    # recorded series: flat lists, n entries per step
-    r_vm: list[tuple] = []     # one tuple per VM per step, columns _VM_COLS
-    r_stall: list[list[float]] = []
-    r_host: list[tuple] = []   # one tuple per step, columns _HOST_COLS
-    rec_vm = r_vm.append
-    rec_stall = r_stall.append
-    rec_host = r_host.append
-    n_split = sum(lp_broken) - sum(not vm.large_pages for vm in vms)
-
-    for k in range(T):
-        # working-set sampling: n pages per period, smoothed (Waldspurger 2002 section 5.3)
-        if k % sp_steps == 0:
-            si = k // sp_steps
-            for i in rng_range:
-                U = zu[i] + zs[i] + ou[i] + osc[i] + pr[i] + cz[i] + sw[i]
-                f = W[i][k] / U if U > W[i][k] else 1.0
-                est = f + samp_noise[i][si] * math.sqrt(f * (1.0 - f) / nsamp)
-                est = round(min(1.0, max(0.0, est)) * nsamp) / nsamp
-                f_slow[i] += _SLOW_GAIN * (est - f_slow[i])
-                f_fast[i] += _FAST_GAIN * (est - f_fast[i])
-                f_est[i] = max(est, f_slow[i], f_fast[i])
-
-        volatile = 0
-        sin_step = zero_n[:]
-        stall = [0.0] * n
-        for i in rng_range:
-            Wk = W[i][k]
-            zui = zu[i]
-            zsi = zs[i]
-            oui = ou[i]
-            osi = osc[i]
-            pri = pr[i]
-            czi = cz[i]
-            swi = sw[i]
-            U = zui + zsi + oui + osi + pri + czi + swi
-            act = Wk / U if U > Wk else 1.0
-            st = 0.0
-            add = 0
-            # 1. faults: active pages the hypervisor swapped or compressed are touched again
-            if swi:
-                need = int(swi * act * p_touch + 0.5)
-                if need:
-                    st += need * sin_s
-                    g = need if need < free else free
-                    if g > 0:
-                        swi -= g
-                        add += g
-                        free -= g
-                        sin_step[i] = g
-                        hsin_tot[i] += g
-            if czi:
-                d = int(czi * act * p_touch + 0.5)
-                if d:
-                    st += d * dec_s
-                    cost = d - ((czi + 1) // 2 - (czi - d + 1) // 2)
-                    if cost > free:
-                        d = free
-                        cost = d - ((czi + 1) // 2 - (czi - d + 1) // 2)
-                    if d > 0:
-                        czi -= d
-                        add += d
-                        free -= cost
-            # the guest pages against its own swap when the balloon squeezes its working set
-            deficit = Wk - (M[i] - B[i])
-            if deficit > 0:
-                gf = int(deficit * p_touch + 0.5)
-                if gf:
-                    st += gf * gsin_s
-                    gsin_tot[i] += gf
-            # 2. copy-on-write: writes to shared pages give the writer a private copy; in aggregate
-            # the guest keeps producing pages of the same kind, so they rejoin the candidates
-            m = mz[i] + mo[i]
-            if m and COW[i]:
-                br = int(m * COW[i] * act + 0.5)
-                if br > free:
-                    br = free
-                if br > 0:
-                    bz = br * mz[i] // m
-                    bo = br - bz
-                    if bz > zsi:
-                        bz = zsi
-                    if bo > osi:
-                        bo = osi
-                    zsi -= bz
-                    osi -= bo
-                    zui += bz
-                    oui += bo
-                    free -= bz + bo
-                    volatile += bz + bo
-            # 3. the guest touches new pages up to its footprint, within its balloon
-            cap = M[i] - B[i]
-            Dk = D[i][k]
-            want = (Dk if Dk < cap else cap) - U
-            if want > 0:
-                if blocked[i]:
-                    st += dt
-                else:
-                    g = want if want < free else free
-                    if g < want:
-                        st += dt * (want - g) / want
-                    if g > 0:
-                        add += g
-                        free -= g
-            if add:
-                # new and returning pages split into zero/OS/private by the VM's fractions; a
-                # running count keeps the split exact: after a pages, floor(zero_frac*a) are zero
-                a0 = alloc[i]
-                a1 = a0 + add
-                nz = int(ZF[i] * a1) - int(ZF[i] * a0)
-                no = int(OF[i] * a1) - int(OF[i] * a0)
-                if nz + no > add:
-                    no = add - nz
-                zui += nz
-                oui += no
-                pri += add - nz - no
-                alloc[i] = a1
-            zu[i] = zui
-            zs[i] = zsi
-            ou[i] = oui
-            osc[i] = osi
-            pr[i] = pri
-            cz[i] = czi
-            sw[i] = swi
-            stall[i] = st
-            stall_tot[i] += st
-
-        # 4. KSM: ksmd walks the VMs one after another, pages_to_scan pages per sleep_millisecs
-        ksm_on = use_share and ("share" in table[state]) and (overcommitted or free <= ksm_thr)
-        if ksm_on:
-            budget_acc += scan_rate
-            budget = int(budget_acc)
-            budget_acc -= budget
-            empty = 0
-            while budget > 0 and empty <= n:
-                rem = zu[cv] + zs[cv] + ou[cv] + osc[cv] + pr[cv] - co
-                if rem > 0:
-                    empty = 0
-                    s = budget if budget < rem else rem
-                    if zu[cv]:
-                        dz = zu[cv] * s // rem
-                        zu[cv] -= dz
-                        zs[cv] += dz
-                    if ou[cv]:
-                        do = ou[cv] * s // rem
-                        ou[cv] -= do
-                        osc[cv] += do
-                    co += s
-                    budget -= s
-                    if s < rem:
-                        break
-                else:
-                    empty += 1
-                cv += 1
-                co = 0
-                if cv == n:
-                    cv = 0
-                    full_scans += 1
-        else:
-            budget_acc = 0.0
-
-        # 5. state (free is a lower bound here: this step's merges are counted at the end)
-        if free < TH[3]:
-            lower = LOW
-        elif free < TH[2]:
-            lower = HARD
-        elif free < TH[1]:
-            lower = SOFT
-        else:
-            lower = HIGH
-        if lower > state:
-            state = lower
-        else:
-            while state > HIGH and free > climb[state - 1]:
-                state -= 1
-        if free < TH[0] and not all(lp_broken):
-            for i in rng_range:
-                lp_broken[i] = True
-            zg, og = active_groups()
-            n_split = sum(vm.large_pages for vm in vms)
-        allowed = table[state]
-
-        # 6. reclamation: limits always, share-based targets outside the high state
-        if state == HIGH and not has_limits:
-            for i in rng_range:
-                blocked[i] = False
-            P = None
-        else:
-            P = [zu[i] + zs[i] + ou[i] + osc[i] + pr[i] for i in rng_range]
-            need = zero_n[:]
-            excess = zero_n[:]
-            for i in rng_range:
-                e = P[i] - LIM[i]
-                if state != HIGH:
-                    e2 = P[i] - SOFTL[i]
-                    if e2 > e:
-                        e = e2
-                if e > 0:
-                    excess[i] = e
-                    need[i] = e
-            X = climb[HIGH] - free if state != HIGH else 0
-            if X > 0:
-                A = [f_est[i] * (P[i] + cz[i] + sw[i]) for i in rng_range]
-                tgt = _targets(P, A, SH, RES, tau, X)
-                for i in rng_range:
-                    x = P[i] - tgt[i]
-                    if x > 0:
-                        x = int(x) + 1
-                        if x > need[i]:
-                            need[i] = x
-            for i in rng_range:
-                blocked[i] = False
-                nd = need[i]
-                if nd <= 0:
-                    continue
-                forced = excess[i] > 0
-                gained = 0
-                bal_possible = use_balloon and B[i] < BMAX[i]
-                if bal_possible and (forced or "balloon" in allowed):
-                    # The balloon driver pins guest pages until the guest's memory has shrunk by
-                    # nd pages: first the guest's unused memory (never touched, so the host gains
-                    # nothing), then its idle pages (free lists, page cache), both at the fast
-                    # rate; only then does the guest page out active pages, at the slow rate.
-                    room = BMAX[i] - B[i]
-                    U = P[i] + cz[i] + sw[i]
-                    unused = M[i] - B[i] - U
-                    Wk = W[i][k]
-                    idle = U - (Wk if Wk < U else U)
-                    t_free = unused if unused < room else room
-                    if t_free > nos:
-                        t_free = nos
-                    t_idle = nd if nd < idle else idle
-                    if t_idle > room - t_free:
-                        t_idle = room - t_free
-                    if t_idle > nos - t_free:
-                        t_idle = nos - t_free
-                    t_act = 0
-                    if t_free == unused and t_idle == idle:
-                        t_act = nd - t_idle
-                        if t_act > room - t_free - t_idle:
-                            t_act = room - t_free - t_idle
-                        if t_act > amax:
-                            t_act = amax
-                    tot = t_idle + t_act
-                    if tot > P[i]:
-                        tot = P[i]
-                        if t_act > tot:
-                            t_act = tot
-                    if tot > 0:
-                        left = tot
-                        for pool in (zu, pr, ou):
-                            v = pool[i]
-                            t = left if left < v else v
-                            pool[i] = v - t
-                            left -= t
-                            gained += t
-                        if left:
-                            t = left if left < zs[i] else zs[i]
-                            zs[i] -= t
-                            left -= t
-                            if not mz[i]:
-                                gained += t
-                        if left:
-                            t = left if left < osc[i] else osc[i]
-                            osc[i] -= t
-                            left -= t
-                        gsout_tot[i] += t_act
-                        P[i] -= tot
-                    B[i] += t_free + tot
-                rest = nd - gained
-                swap_ok = forced or "swap" in allowed or ("swap_if_no_balloon" in allowed and not bal_possible)
-                if rest > 0 and swap_ok and (use_swap or use_compress):
-                    # the hypervisor picks pages blindly among unshared ones; compress those that
-                    # fit in 2 KB while the cache has room, swap the rest
-                    pool = zu[i] + ou[i] + pr[i]
-                    sel = rest if rest < swap_rate else swap_rate
-                    if sel > pool:
-                        sel = pool
-                    c = 0
-                    if use_compress:
-                        c = int(sel * CF[i])
-                        room = ZMAX[i] - cz[i]
-                        if c > room:
-                            c = room if room > 0 else 0
-                    s = sel - c if use_swap else 0
-                    sel = c + s
-                    if sel > 0:
-                        a = sel * pr[i] // pool
-                        b = sel * zu[i] // pool
-                        cc = sel - a - b
-                        if cc > ou[i]:
-                            cc = ou[i]
-                        extra = sel - a - b - cc
-                        pr[i] -= a
-                        zu[i] -= b
-                        ou[i] -= cc
-                        if extra:
-                            t = extra if extra < pr[i] else pr[i]
-                            pr[i] -= t
-                            zu[i] -= extra - t
-                        old_cache = (cz[i] + 1) // 2
-                        cz[i] += c
-                        sw[i] += s
-                        gained += s + c - ((cz[i] + 1) // 2 - old_cache)
-                if "block" in allowed and not forced:
-                    blocked[i] = True
-                free += gained
-
-        # 7. deflation once memory is plentiful again: balloon pages that only cover memory the
-        # guest does not use cost nothing to return; the rest lets the guest grow back, so it is
-        # limited to the surplus above the high threshold
-        if state == HIGH and any(B):
-            surplus = free - climb[HIGH]
-            if P is None:
-                P = [zu[i] + zs[i] + ou[i] + osc[i] + pr[i] for i in rng_range]
-            for i in rng_range:
-                b = B[i]
-                # a balloon that enforces a limit stays inflated: the guest may hold no more
-                # than min(footprint, mem - balloon) pages, which must stay within the limit
-                keep = M[i] - LIM[i] if D[i][k] > LIM[i] else 0
-                if b > keep:
-                    d = b - keep
-                    if d > rfree:
-                        d = rfree
-                    # while the balloon squeezes the footprint, every page returned is a page
-                    # the guest takes back; otherwise returning balloon pages costs nothing
-                    cheap = b if D[i][k] + b <= M[i] else 0
-                    if d > cheap:
-                        extra = d - cheap
-                        lim = surplus if surplus < LIM[i] - P[i] else LIM[i] - P[i]
-                        if extra > lim:
-                            extra = lim if lim > 0 else 0
-                        surplus -= extra
-                        d = cheap + extra
-                    B[i] = b - d
-
-        # exact count of shared pages and of free memory, then record the step
-        kp, sharing, unshared, mz, mo, attr, intra = account_groups(zs, osc, zg, og, mps)
-        used = kp
-        for i in rng_range:
-            res = zu[i] + zs[i] + ou[i] + osc[i] + pr[i]
-            czi = cz[i]
-            h = res - mz[i] - mo[i] + (czi + 1) // 2
-            used += h
-            if not lp_broken[i]:
-                unshared += zs[i] + osc[i]
-            b = B[i]
-            sq = D[i][k] + b - M[i]
-            rec_vm((h + attr[i], b, mz[i] + mo[i], czi, sw[i], sin_step[i], res,
-                    gsin_tot[i], gsout_tot[i], sq if sq > 0 else 0))
-        rec_stall(stall)
-        free = RAM - used
-        rec_host((free, state, kp, sharing, unshared, volatile, full_scans, ksm_on,
-                  sharing - intra, n_split))
-
-    vm_cols = np.asarray(r_vm, dtype=np.int64).reshape(T, n, len(_VM_COLS))
-    rec = {key: vm_cols[:, :, j].T for j, key in enumerate(_VM_COLS)}
-    rec["stall"] = np.asarray(r_stall, dtype=float).T
-    host_cols = np.asarray(r_host, dtype=np.int64)
+    host, given, dur, dt, techs, seed, keep = _check_inputs(host, vms, duration_s, dt_s, techniques,
+                                                             seed, timeline)
+    order = sorted(range(len(given)), key=lambda i: given[i].name)
+    ordered = tuple(given[i] for i in order)
+    steps = max(1, int(round(dur / dt)))
+    run = prepare(host, ordered, steps, dt, techs, seed)
+    st = initial_state(run)
+    n = run.n
+    rec_vm = array("q")
+    rec_work = array("d")
+    rec_host: list = []
+    min_free = host.ram_pages
+    worst = HIGH
+    for k in range(steps):
+        sample_working_sets(run, st, k)
+        target = entitlements(run, st, k)
+        work, swap_in, volatile = serve_demand(run, st, k, target)
+        ksm_on = scan_for_sharing(run, st)
+        update_state(run, st)
+        taken = reclaim(run, st, k, target)
+        deflate(run, st, k, target, taken)
+        rows, kp, sharing, unshared, inter, _ = account(run, st, k)
+        if st.free < min_free:
+            min_free = st.free
+        if st.state > worst:
+            worst = st.state
+        if keep or k == steps - 1:
+            for i in range(n):
+                row = rows[i]
+                row[5] = swap_in[i]
+                rec_vm.extend(row)
+            rec_work.extend(work)
+            rec_host.append((st.free, st.state, kp, sharing, unshared, volatile, st.full_scans,
+                             ksm_on, inter, st.split))
+    kept = steps if keep else 1
+    vm_cols = np.frombuffer(rec_vm, dtype=np.int64).reshape(kept, n, len(_VM_COLS))
+    rec = {key: np.ascontiguousarray(vm_cols[:, :, j].T) for j, key in enumerate(_VM_COLS)}
+    rec["work"] = np.frombuffer(rec_work, dtype=float).reshape(kept, n).T.copy()
+    host_cols = np.asarray(rec_host, dtype=np.int64)
     hostrec = {key: host_cols[:, j] for j, key in enumerate(_HOST_COLS)}
-    return _package(host, vms, techs, seed, dt, T, th, rec, hostrec, Dw, Ww, hsin_tot, stall_tot)
+    first = 0 if keep else steps - 1
+    series = (np.asarray(run.footprint, dtype=np.int64).T[:, first:],
+              np.asarray(run.active, dtype=np.int64).T[:, first:])
+    return _package(run, st, given, order, techs, seed, first, rec, hostrec, series,
+                    min_free, worst)
 
 
-def _package(host: Host, vms: tuple[VM, ...], techs: tuple[str, ...], seed: int, dt: float, T: int,
-             th, rec: dict, hostrec: dict, Dw: np.ndarray, Ww: np.ndarray,
-             hsin_tot: list[int], stall_tot: list[float]) -> Result:
+def _package(run: Run, st: HostState, given: tuple[VM, ...], order: list[int], techs: tuple[str, ...],
+             seed: int, first: int, rec: dict, hostrec: dict, series: tuple[np.ndarray, np.ndarray],
+             min_free: int, worst: int) -> Result:
     """Turn the recorded lists into the arrays and summaries of a :class:`Result`."""
-    n = len(vms)
+    host = run.host
+    dt = run.dt
     pg = float(PAGES_PER_MB)
-    names = [vm.name for vm in vms]
-
-    pages = {key: rec[key] for key in _VM_COLS}
-    stall = rec["stall"]
-    M = np.array([vm.mem_mb * PAGES_PER_MB for vm in vms], dtype=np.int64)[:, None]
+    n = run.n
+    names = [vm.name for vm in run.vms]
+    pages = rec
+    M = np.array(run.mem, dtype=np.int64)[:, None]
     guest = pages["res"] + pages["cmp"] + pages["swp"]
+    foot, act = series
     mb = {"rss_mb": pages["rss"], "balloon_mb": pages["bal"], "shared_mb": pages["shr"],
           "compressed_mb": pages["cmp"], "swapped_mb": pages["swp"], "swap_in_mb": pages["sin"],
-          "footprint_mb": Dw, "active_mb": Ww}
+          "footprint_mb": foot, "active_mb": act}
+    with np.errstate(divide="ignore"):
+        slow = np.minimum(SLOWDOWN_CAP, dt / np.maximum(rec["work"], dt / SLOWDOWN_CAP))
     timeline = {}
     for i, name in enumerate(names):
         tl = {f: mb[f][i] / pg for f in mb}
-        tl["slowdown"] = 1.0 + stall[i] / dt
+        tl["slowdown"] = slow[i]
         timeline[name] = frozen_view({f: tl[f] for f in VM_FIELDS})
     kib = PAGE_KIB
     actual = (M - pages["bal"]) * kib
@@ -629,7 +974,7 @@ def _package(host: Host, vms: tuple[VM, ...], techs: tuple[str, ...], seed: int,
         "inter_vm_sharing": np.asarray(hostrec["inter"], dtype=np.int64),
         "large_pages_split": np.asarray(hostrec["split"], dtype=np.int64),
     })
-    t_s = (np.arange(T, dtype=float) + 1.0) * dt
+    t_s = (np.arange(first, run.steps, dtype=float) + 1.0) * dt
     t_s.setflags(write=False)
     last_guest = int(guest[:, -1].sum())
     cz_end = pages["cmp"][:, -1]
@@ -640,22 +985,28 @@ def _package(host: Host, vms: tuple[VM, ...], techs: tuple[str, ...], seed: int,
         "compress": comp_saved / pg,
         "swap": int(pages["swp"][:, -1].sum()) / pg,
     }
-    dur = T * dt
+    dur = run.steps * dt
+    slowdown = {name: min(SLOWDOWN_CAP, dur / max(st.work_s[i], dur / SLOWDOWN_CAP))
+                for i, name in enumerate(names)}
+    # results keyed by name; the VMs in the order the caller gave them
     return Result(
         host=host,
-        vms=tuple(vms),
+        vms=tuple(given),
         techniques=techs,
         seed=seed,
         dt_s=dt,
         t_s=t_s,
-        timeline=timeline,
+        timeline={names[i]: timeline[names[i]] for i in range(n)},
         host_free_mb=host_free,
         state=state,
         ksm=ksm,
         dommemstat_timeline=dommem,
-        thresholds_mb={STATE_NAMES[s]: v / pg for s, v in enumerate(th.as_tuple())},
+        thresholds_mb={STATE_NAMES[s]: v / pg for s, v in enumerate(run.thresholds)},
         reclaimed_mb=reclaimed,
         shared_pct=100.0 * int(pages["shr"][:, -1].sum()) / last_guest if last_guest else 0.0,
-        swap_in_mb={name: hsin_tot[i] / pg for i, name in enumerate(names)},
-        slowdown={name: 1.0 + stall_tot[i] / dur for i, name in enumerate(names)},
+        swap_in_mb={name: st.host_swap_ins[i] / pg for i, name in enumerate(names)},
+        slowdown=slowdown,
+        starved_s={name: st.starved_s[i] for i, name in enumerate(names)},
+        min_free_mb=min_free / pg,
+        worst_state=int(worst),
     )

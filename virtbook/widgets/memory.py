@@ -150,14 +150,20 @@ def run(controls: Controls) -> Result:
 
 
 def summary_html(result: Result) -> str:
-    """One line of headline numbers under the controls (all computed by the simulator)."""
+    """One line of headline numbers under the controls (all computed by the simulator).
+
+    The slowest VM's slowdown counts the time it could not run for want of memory as work it
+    did not do; when that time is not zero the line says how long it was.
+    """
     s = result.summary()
     rec = s["reclaimed_mb"]
     slow_name = max(result.slowdown, key=result.slowdown.get)
     parts = ", ".join(f"{k} {rec[k] / 1024:.2f}" for k in TECHNIQUES)
+    starved = result.starved_s.get(slow_name, 0.0)
+    waited = f" (could not run for {starved:.0f} s)" if starved >= 0.5 else ""
     return (f"<b>worst state</b> {s['worst_state']} &middot; <b>lowest free</b> "
             f"{s['min_free_mb']:.0f} MiB &middot; <b>reclaimed at the end (GiB)</b> {parts} "
-            f"&middot; <b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}")
+            f"&middot; <b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}{waited}")
 
 
 def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) -> str:
@@ -167,7 +173,9 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) 
     Each frame's alt text gives the numbers that change with the host's RAM: the lowest free
     memory, what each technique reclaimed and the slowest VM.
     """
-    if not ram_gib or start not in ram_gib:
+    if isinstance(ram_gib, (str, bytes)) or not isinstance(ram_gib, (tuple, list)) or not 1 <= len(ram_gib) <= 12:
+        raise ValueError(f"ram_gib must be a tuple of 1..12 host sizes in GiB, got {ram_gib!r}")
+    if start not in ram_gib:
         raise ValueError(f"start must be one of ram_gib {ram_gib!r}, got {start!r}")
     frames, labels, alts = [], [], []
     for gib in ram_gib:
@@ -177,10 +185,12 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) 
         s = result.summary()
         slow = max(result.slowdown, key=result.slowdown.get)
         rec = ", ".join(f"{k} {s['reclaimed_mb'][k] / 1024:.1f} GiB" for k in TECHNIQUES)
+        starved = result.starved_s[slow]
+        waited = f", unable to run for {starved:.0f} s for want of memory" if starved >= 0.5 else ""
         alts.append(f"Overcommit dashboard for the default six VMs on a {gib} GiB host. Worst "
                     f"state {s['worst_state']}, lowest free memory {s['min_free_mb']:.0f} MiB; "
                     f"reclaimed at the end: {rec}; slowest VM {slow}, "
-                    f"{result.slowdown[slow]:.2f} times slower.")
+                    f"{result.slowdown[slow]:.2f} times slower{waited}.")
     return plots.sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
                             start=ram_gib.index(start))
 
