@@ -7,8 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests explore the same examples on every run and every machine: a failure that CI sees
+# is one a contributor can reproduce, and a green run stays green. (A test's own @settings keep
+# their max_examples and deadline; this profile adds the fixed seed and keeps no example database.)
+# `VIRTBOOK_HYPOTHESIS=explore pytest ...` searches fresh random examples instead, to hunt for bugs.
+settings.register_profile("virtbook", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile("explore" if os.environ.get("VIRTBOOK_HYPOTHESIS") == "explore" else "virtbook")
 
 
 @pytest.fixture(scope="session")

@@ -774,9 +774,19 @@ def reclaim(run: Run, st: HostState, k: int, target: list[float]) -> list[bool]:
         if can_balloon and (cover or forced or "balloon" in allowed):
             nd = need if (forced or "balloon" in allowed) else 0
             if cover:
-                # what the balloon cannot find unused, the guest gives from its own pages
+                # what the balloon cannot find unused, the guest gives from its own pages: first
+                # the cold ones the host has already swapped out to hold the limit (the balloon
+                # pins them and their swap slots are freed, so no resident page is lost), then
+                # resident ones
                 unused = run.mem[i] - st.balloon[i] - resident - st.compressed[i] - st.swapped[i]
-                nd = max(nd, cover - max(0, unused))
+                short = cover - max(0, unused)
+                if short > 0 and st.swapped[i] > 0:
+                    t = min(short, st.swapped[i], run.balloon_max[i] - st.balloon[i])
+                    st.swapped[i] -= t
+                    st.balloon[i] += t
+                    short -= t
+                    cover -= t
+                nd = max(nd, short)
             gained = _balloon(run, st, i, k, nd, cover)
         rest = need - gained
         swap_ok = forced or "swap" in allowed or ("swap_if_no_balloon" in allowed and not can_balloon)
