@@ -401,7 +401,9 @@ def test_storage_figure_alt_text_quotes_the_model():
     cost = ly.fleet_cost(family.images, 40, delta_bytes=5 * ly.MB)
     alt = alt_text(NB07, "fig-07-storage")
     assert f"about {cost.vm_full / 1e9:.1f} GB" in alt
-    assert f"near {cost.vm_linked / 1e9:.1f} GB" in alt
-    assert f"near {cost.containers / 1e9:.2f} GB" in alt
+    assert f"rise only to about {cost.vm_linked / 1e9:.1f} GB" in alt
+    assert f"to about {cost.containers / 1e9:.2f} GB" in alt
+    start = ly.fleet_cost(family.images, 1, delta_bytes=5 * ly.MB)
+    assert start.vm_linked < cost.vm_linked and start.containers < cost.containers  # "rise"
     assert f"{cost.start_copy_vm_full / ly.MB:.0f} MB for a full clone" in alt
     assert "from 1 to 40" in alt
