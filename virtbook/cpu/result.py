@@ -267,12 +267,22 @@ class SimResult:
         Reasons: start (t=0), slice (timeslice over), block (guest waits for I/O), wake (a
         waking vCPU preempts), ratelimit (credit keeps the current vCPU until it has run
         ``ratelimit_us``), cap / quota (a cap or CFS quota stops the vCPU), costop,
-        costart, reserve (strict co-scheduling holds the pCPU idle for a VM), release. With
-        ``simulate(..., trace=True)`` each line ends with the scheduler's view of the vCPUs
-        involved, and credit accounting adds an ``acct`` line every timeslice.
+        costart, reserve (strict co-scheduling holds the pCPU idle for a VM), release. Each line
+        ends with the scheduler's view of the vCPUs
+        involved, and credit accounting adds an ``acct`` line every timeslice. The log is kept only
+        when the run was asked for it (``simulate(..., trace=True)``); otherwise this raises a
+        ValueError that says so.
         """
         from .engine import REASONS
 
+        if limit is not None:
+            from .._validate import check_int
+
+            limit = check_int("limit", limit, 0)
+        if not self._decisions:
+            raise ValueError(
+                "this run kept no trace: run simulate(..., trace=True) to log every decision"
+            )
         names = self.vcpu_names
         events: list[tuple[int, int, str]] = []
         for t, p, prev, nxt, reason, note in self._decisions:
