@@ -156,7 +156,8 @@ class VM:
       ``cap = quota_us x vcpus x 100 / period_us`` (at most 100 x vcpus).
 
     Give both members to set the two schedulers apart; leave both out for the defaults (256 and
-    100, no cap and no quota). The mapping of a whole-VM cap to a per-vCPU quota is exact when all
+    100, no cap and no quota). A derived value stays derived through ``dataclasses.replace``:
+    ``replace(vm, weight=1024)`` derives ``cpu_weight`` again from the new weight. The mapping of a whole-VM cap to a per-vCPU quota is exact when all
     vCPUs are busy; when only some are, Xen lets a busy vCPU use the idle ones' part of the cap and
     per-vCPU quotas do not.
 
@@ -166,6 +167,9 @@ class VM:
     75000
     >>> VM("web", cpu_weight=50).weight, VM("web").weight, VM("web").cpu_weight
     (128, 256, 100)
+    >>> from dataclasses import replace
+    >>> replace(VM("web", weight=512), weight=1024).cpu_weight
+    400
     """
 
     name: str
@@ -195,25 +199,26 @@ class VM:
             )
 
     def _resolve_weights(self) -> None:
-        weight, cpu_weight = self.weight, self.cpu_weight
+        weight, cpu_weight = _given(self.weight), _given(self.cpu_weight)
         if weight is not None:
             weight = check_int("weight", weight, XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
         if cpu_weight is not None:
             cpu_weight = check_int("cpu_weight", cpu_weight, CGROUP2_WEIGHT_MIN,
                                    CGROUP2_WEIGHT_MAX)
         if weight is None and cpu_weight is None:
-            weight, cpu_weight = XEN_DEFAULT_WEIGHT, CGROUP2_DEFAULT_WEIGHT
+            weight, cpu_weight = _Derived(XEN_DEFAULT_WEIGHT), _Derived(CGROUP2_DEFAULT_WEIGHT)
         elif cpu_weight is None:
-            cpu_weight = _clamp(round(weight * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT),
-                                CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX)
+            cpu_weight = _Derived(_clamp(round(weight * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT),
+                                         CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX))
         elif weight is None:
-            weight = _clamp(round(cpu_weight * XEN_DEFAULT_WEIGHT / CGROUP2_DEFAULT_WEIGHT),
-                            XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
+            weight = _Derived(_clamp(round(cpu_weight * XEN_DEFAULT_WEIGHT
+                                           / CGROUP2_DEFAULT_WEIGHT),
+                                     XEN_WEIGHT_MIN, XEN_WEIGHT_MAX))
         object.__setattr__(self, "weight", weight)
         object.__setattr__(self, "cpu_weight", cpu_weight)
 
     def _resolve_limits(self, vcpus: int, period: int) -> None:
-        cap, quota = self.cap, self.quota_us
+        cap, quota = _given(self.cap), _given(self.quota_us)
         if cap is not None:
             cap = check_int("cap", cap, 0, 100 * vcpus)
         if quota is not None:
@@ -230,17 +235,34 @@ class VM:
                     f"{QUOTA_US_MIN}..{QUOTA_US_MAX}, got {quota}"
                 )
         if cap is None and quota is None:
-            cap, quota = 0, -1
+            cap, quota = _Derived(0), _Derived(-1)
         elif quota is None:
-            quota = -1 if cap == 0 else max(QUOTA_US_MIN, round(cap / 100 * period / vcpus))
+            quota = _Derived(-1 if cap == 0
+                             else max(QUOTA_US_MIN, round(cap / 100 * period / vcpus)))
         elif cap is None:
-            cap = 0 if quota < 0 else _clamp(round(quota * vcpus * 100 / period), 1, 100 * vcpus)
+            cap = _Derived(0 if quota < 0
+                           else _clamp(round(quota * vcpus * 100 / period), 1, 100 * vcpus))
         object.__setattr__(self, "cap", cap)
         object.__setattr__(self, "quota_us", quota)
 
 
 def _clamp(x: int, lo: int, hi: int) -> int:
     return min(hi, max(lo, int(x)))
+
+
+class _Derived(int):
+    """An int the VM derived from its partner parameter (or a default), not one it was given:
+    ``dataclasses.replace`` hands it back to ``__post_init__``, which derives it again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+def _given(value):
+    """``value`` as the caller gave it, or None if the VM derived it."""
+    return None if isinstance(value, _Derived) else value
 
 
 # --------------------------------------------------------------------------------------------
