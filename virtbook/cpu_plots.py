@@ -408,6 +408,9 @@ class SchedulerDashboard:
             self._spin[i].set_height(spin - lhp)
             self._lhp[i].set_y(share[i] - lhp)
             self._lhp[i].set_height(lhp)
+            # Hatched patches are costly to rasterise: skip the empty ones (most VMs never spin).
+            self._spin[i].set_visible(spin - lhp > 0)
+            self._lhp[i].set_visible(lhp > 0)
         top = max(share)
         if entitled is not None:
             missing = [nm for nm in names if nm not in entitled]
