@@ -127,9 +127,24 @@ def test_the_event_estimate_is_an_upper_bound(cfg):
     assert getattr(eng, "pushed", 0) <= estimate + 10
 
 
+def test_many_vcpus_are_refused_or_weighted():
+    with pytest.raises(ValueError, match=r"^vms must have at most 4096 vCPUs in total, got 5000"):
+        simulate(Host(4), [VM(f"v{i}") for i in range(5000)], "cfs", duration_ms=1)
+    with pytest.raises(ValueError, match=r"weighted by the 4000 vCPUs"):
+        simulate(Host(4), [VM(f"v{i}") for i in range(4000)], "cfs", duration_ms=10_000)
+
+
+def test_the_largest_accepted_many_vcpu_run_finishes_in_seconds():
+    vms = [VM(f"v{i}") for i in range(2000)]
+    longest = MAX_EVENTS / (estimate_events(Host(4), vms, "cfs", 1.0) * (1 + 2000 / 256))
+    t0 = time.process_time()
+    simulate(Host(4), vms, "cfs", duration_ms=0.99 * longest)
+    assert time.process_time() - t0 < 10.0
+
+
 def test_the_largest_accepted_io_run_finishes_in_seconds():
     vm = VM("a", workload=IOBound(0.001, 0.001))
-    longest = MAX_EVENTS / estimate_events(Host(1), [vm], "credit", 1.0)
+    longest = MAX_EVENTS / (estimate_events(Host(1), [vm], "credit", 1.0) * (1 + 1 / 256))
     t0 = time.process_time()
     simulate(Host(1), [vm], "credit", duration_ms=0.99 * longest)
     assert time.process_time() - t0 < 10.0
