@@ -44,8 +44,8 @@ def test_round_robin_at_the_limit_still_runs():
 def test_tiny_io_bursts_for_hours_are_refused_up_front():
     # Before: one simulated second of this took 2.7 s and 176 MB; 10^7 ms would take days.
     t0 = time.perf_counter()
-    with pytest.raises(ValueError, match=r"duration_ms=1e\+07 .* simulator events; the limit is "
-                                         r"600,000"):
+    with pytest.raises(ValueError, match=r"duration_ms=1e\+07 .* simulator events .*; the limit "
+                                         r"is 600,000"):
         simulate(Host(1), [VM("a", workload=IOBound(0.001, 0.001))], "credit", duration_ms=1e7)
     assert time.perf_counter() - t0 < 0.5
 
