@@ -145,7 +145,7 @@ def test_lottery_same_seed_same_run_different_seed_different_run():
         (lambda: Job(-1), "length must be a number greater than 0"),
         (lambda: Job(1, arrival=-2), "arrival must be a number at least 0"),
         (lambda: proportional([100, 0]), "tickets[1] must be an integer in 1..10000, got 0"),
-        (lambda: proportional([100], steps=0), "steps must be an integer in 1..100000000, got 0"),
+        (lambda: proportional([100], steps=0), "steps must be an integer in 1..1000000, got 0"),
         (lambda: proportional([100], policy="fair"), "policy must be one of 'stride', 'lottery'"),
     ],
 )

@@ -101,9 +101,9 @@ def test_states_sum_to_100_and_cpu_time_is_conserved(cfg):
 @given(cfg=configs())
 def test_same_seed_gives_identical_results(cfg):
     a = simulate(cfg["host"], cfg["vms"], cfg["scheduler"], cfg["duration_ms"], cfg["seed"],
-                 coschedule=cfg["coschedule"])
+                 coschedule=cfg["coschedule"], trace=True)
     b = simulate(cfg["host"], cfg["vms"], cfg["scheduler"], cfg["duration_ms"], cfg["seed"],
-                 coschedule=cfg["coschedule"])
+                 coschedule=cfg["coschedule"], trace=True)
     assert a.timeline == b.timeline
     assert np.array_equal(a.state_ms, b.state_ms)
     assert a.trace() == b.trace()

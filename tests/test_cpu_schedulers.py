@@ -159,8 +159,12 @@ def test_credit_trace_matches_hand_worked_example():
     ]
 
 
-def test_trace_without_detail_has_one_line_per_decision():
-    r = simulate(Host(2), [VM("a"), VM("b"), VM("c")], "rr", duration_ms=50)
+def test_trace_has_one_line_per_decision_and_is_kept_only_when_asked():
+    plain = simulate(Host(2), [VM("a"), VM("b"), VM("c")], "rr", duration_ms=50)
+    with pytest.raises(ValueError, match=r"trace=True"):
+        plain.trace()
+    r = simulate(Host(2), [VM("a"), VM("b"), VM("c")], "rr", duration_ms=50, trace=True)
+    assert r.timeline == plain.timeline
     lines = r.trace().splitlines()
     assert len(lines) == len(r._decisions)
     assert lines[0].split()[2:6] == ["pCPU0", "idle", "->", "a.0"]

@@ -307,11 +307,25 @@ class SchedulerDashboard:
                                         color=[plots.color(i) for i in range(n)],
                                         hatch=[plots.hatch(i) for i in range(n)],
                                         edgecolor="#333333", linewidth=0.5)
+        # The part of a spinlock guest's share spent spinning: dotted while the lock holder runs
+        # (ordinary lock contention), crossed while the holder is descheduled (lock-holder
+        # preemption). The hypervisor cannot tell spinning from work, so without these the bar
+        # of a spinlock guest looks just like that of a CPU-bound one.
+        self._spin = self.ax_share.bar(x, np.zeros(n), 0.7, color="#FFFFFF", hatch="...",
+                                       edgecolor="#333333", linewidth=0.5)
+        self._lhp = self.ax_share.bar(x, np.zeros(n), 0.7, color="#FFFFFF", hatch="xxxx",
+                                      edgecolor="#000000", linewidth=0.5)
         self._ent = LineCollection([], colors="#000000", linewidths=2.2)
         self.ax_share.add_collection(self._ent)
         self.ax_share.set_xticks(x, names, rotation=30, ha="right")
         self.ax_share.set_ylabel("CPU share (pCPUs)")
         self.ax_share.set_title("Share (bars) vs entitlement (black)")
+        self.ax_share.legend(
+            handles=[Patch(facecolor="#FFFFFF", hatch="...", edgecolor="#333333",
+                           label="spinning, holder running"),
+                     Patch(facecolor="#FFFFFF", hatch="xxxx", edgecolor="#000000",
+                           label="spinning, holder preempted")],
+            loc="upper right", fontsize=7, frameon=True, framealpha=0.9, edgecolor="#DDDDDD")
 
         # %RDY and %CSTP, stacked: together the guest's steal time.
         self._rdy = self.ax_rdy.bar(x, np.zeros(n), 0.7, color="#BBBBBB", edgecolor="#333333",
@@ -352,7 +366,7 @@ class SchedulerDashboard:
             loc="outside lower center", ncols=min(n, 6), fontsize=8)
 
         self._lat_legend = None
-        self._dynamic = [*self._boxes, *self._share, self._ent, *self._rdy, *self._cstp,
+        self._dynamic = [*self._boxes, *self._share, *self._spin, *self._lhp, self._ent, *self._rdy, *self._cstp,
                          self._rule, *self._lat, self._lat_note]
         for artist in (*self._dynamic, self._title):
             artist.set_animated(blit)
@@ -385,6 +399,18 @@ class SchedulerDashboard:
         share = [result.cpu_share[nm] for nm in names]
         for bar, h in zip(self._share, share):
             bar.set_height(h)
+        # Spinning is CPU time the guest used without progress: drawn inside the top of its bar.
+        dur = result.duration_ms
+        for i, nm in enumerate(names):
+            spin = min(result.spin_ms[nm] / dur, share[i])
+            lhp = min(result.lhp_spin_ms[nm] / dur, spin)
+            self._spin[i].set_y(share[i] - spin)
+            self._spin[i].set_height(spin - lhp)
+            self._lhp[i].set_y(share[i] - lhp)
+            self._lhp[i].set_height(lhp)
+            # Hatched patches are costly to rasterise: skip the empty ones (most VMs never spin).
+            self._spin[i].set_visible(spin - lhp > 0)
+            self._lhp[i].set_visible(lhp > 0)
         top = max(share)
         if entitled is not None:
             missing = [nm for nm in names if nm not in entitled]

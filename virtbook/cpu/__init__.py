@@ -18,7 +18,7 @@ The package is pure: numpy only, no matplotlib or ipywidgets; :mod:`virtbook.wid
 from .classic import (
     ClassicResult, Job, JobStats, ProportionalResult, classic, proportional,
 )
-from .engine import simulate
+from .engine import estimate_events, simulate
 from .model import (
     CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SpinLock, cpu_weight_from_shares,
 )
@@ -44,6 +44,7 @@ __all__ = [
     "classic",
     "cpu_weight_from_shares",
     "default_scenario",
+    "estimate_events",
     "proportional",
     "simulate",
 ]

@@ -37,7 +37,7 @@ import heapq
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -47,6 +47,15 @@ POLICIES = ("FIFO", "SJF", "STCF", "RR")
 PROPORTIONAL_POLICIES = ("stride", "lottery")
 STRIDE_CONSTANT = 10_000
 """The "large number" OSTEP divides by a job's tickets to get its stride (OSTEP section 9.6)."""
+
+#: Most jobs :func:`classic` accepts, and most CPU slices it will record: every slice is one step
+#: of a Python loop and one row of the timeline, and 200,000 of them take well under a second on
+#: the book's 2-core machine. A run that would need more is refused before it starts.
+MAX_JOBS = 10_000
+MAX_SLICES = 200_000
+#: Most steps :func:`proportional` runs (stride: one heap operation each; lottery: one draw each).
+MAX_STRIDE_STEPS = 1_000_000
+MAX_LOTTERY_STEPS = 10_000_000
 
 _EPS = 1e-9
 
@@ -142,12 +151,24 @@ def classic(jobs: Sequence[Job], policy: str = "FIFO", quantum: float = 1.0) -> 
     q = check_real("quantum", quantum, 0.0, lo_open=True)
     if isinstance(jobs, Job):
         raise ValueError("jobs must be a sequence of Job, got a single Job")
+    if isinstance(jobs, (str, bytes)) or not isinstance(jobs, Iterable):
+        raise ValueError(f"jobs must be a sequence of Job, got {jobs!r}")
     jobs = list(jobs)
     if not jobs:
         raise ValueError("jobs must contain at least 1 Job, got 0")
+    if len(jobs) > MAX_JOBS:
+        raise ValueError(f"jobs must hold at most {MAX_JOBS} Job, got {len(jobs)}")
     for i, job in enumerate(jobs):
         if not isinstance(job, Job):
             raise ValueError(f"jobs[{i}] must be a Job, got {job!r}")
+    if policy == "RR":
+        slices = estimate_slices(jobs, q)
+        if slices > MAX_SLICES:
+            raise ValueError(
+                f"quantum={q:g} with jobs of total length {sum(j.length for j in jobs):g} would "
+                f"need about {slices:.3g} round-robin slices; the limit is {MAX_SLICES:,}: "
+                f"raise quantum or shorten the jobs"
+            )
     if policy == "RR":
         timeline = _round_robin(jobs, q)
     else:
@@ -161,6 +182,17 @@ def classic(jobs: Sequence[Job], policy: str = "FIFO", quantum: float = 1.0) -> 
         JobStats(i, job.length, job.arrival, first[i], done[i]) for i, job in enumerate(jobs)
     )
     return ClassicResult(policy, q if policy == "RR" else None, stats, tuple(timeline))
+
+
+def estimate_slices(jobs: Sequence[Job], quantum: float) -> float:
+    """How many slices round robin records for ``jobs``: each job's length in quanta, rounded up.
+
+    This is exact for jobs that never wait; a job that arrives while the CPU is idle adds no slice.
+
+    >>> estimate_slices([Job(5), Job(10)], 1)
+    15.0
+    """
+    return float(sum(math.ceil(j.length / quantum - _EPS) for j in jobs))
 
 
 def _by_priority(jobs: list[Job], policy: str) -> list[tuple[float, float, int]]:
@@ -280,7 +312,8 @@ def proportional(
     [2, 1, 5]
     """
     check_choice("policy", policy, PROPORTIONAL_POLICIES)
-    n_steps = check_int("steps", steps, 1, 100_000_000)
+    limit = MAX_LOTTERY_STEPS if policy == "lottery" else MAX_STRIDE_STEPS
+    n_steps = check_int("steps", steps, 1, limit)
     seed_v = check_int("seed", seed, 0)
     t = check_ints("tickets", tickets, 1, STRIDE_CONSTANT)
     if policy == "lottery":

@@ -22,14 +22,18 @@ blog "ESX scheduler support for SMP VMs: co-scheduling and more" (2008):
 * ``"relaxed"`` (ESX 3 and later): each vCPU tracks its progress (time running or idle: "idle
   vCPUs do not accumulate skew and are treated as if they were running"); a running vCPU whose
   progress exceeds its slowest sibling's by ``skew_threshold_ms`` co-stops itself ("a leading vCPU
-  decides whether it should co-stop itself based on the skew against the slowest sibling"), and
-  is co-started when the lagging sibling has caught up. VMware does not publish its threshold; the
-  default of 3 ms here is a teaching value.
+  decides whether it should co-stop itself based on the skew against the slowest sibling"). Only
+  the leaders stop; their siblings keep running. A co-stopped vCPU may run again as soon as the
+  slowest sibling is progressing ("once the slowest sibling vCPU starts progressing, the
+  co-stopped vCPUs are eligible to co-start and can be scheduled depending on pCPU
+  availability"), and then queues for a pCPU like any ready vCPU. While the slowest sibling
+  progresses the skew does not grow, so a leader co-stops only while that sibling is stalled.
+  VMware does not publish its threshold; the default of 3 ms here is a teaching value.
 """
 from __future__ import annotations
 
 import heapq
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -46,6 +50,19 @@ from .policies import NICE_0_LOAD, make_policy
 from .result import SimResult
 
 MAX_DURATION_MS = 10_000_000.0
+#: Most events :func:`simulate` accepts, as :func:`estimate_events` counts them before a run. The
+#: engine spends 2 to 6 microseconds of CPU per event on the book's 2-core machine
+#: (benchmarks/bench_cpu.py), so this bound keeps any accepted run within a few seconds.
+MAX_EVENTS = 600_000
+#: Events the engine queues per phase change of a guest or per slice, at most: the change itself,
+#: the slice, guest and quota events it re-arms, and co-scheduler checks (measured over random
+#: scenarios in tests/test_cpu_bounds.py, which asserts that the estimate is never exceeded).
+EVENTS_PER_CHANGE = 4
+#: Most vCPUs one run may have in total, and the number of vCPUs above which each event costs
+#: more: picking the next vCPU scans the run queue, so an event's cost grows with the vCPU count
+#: (3,000 CPU-bound VMs under CFS took 0.9 s of CPU for 2 simulated seconds).
+MAX_TOTAL_VCPUS = 4096
+VCPUS_PER_EVENT_COST = 256
 
 # Reasons recorded with each scheduling decision (shown by SimResult.trace()).
 R_START, R_SLICE, R_BLOCK, R_WAKE, R_RATELIMIT, R_CAP, R_QUOTA, R_COSTOP, R_COSTART, R_RESERVE, \
@@ -272,10 +289,10 @@ class Engine:
         return p
 
     def _record(self, p: int, prev: VCpu | None, nxt: VCpu | None, reason: int) -> None:
-        """Log one scheduling decision for SimResult.trace()."""
-        notes = ""
-        if self.detail:
-            notes = " | ".join(self.pol.describe(x) for x in (prev, nxt) if x is not None)
+        """Log one scheduling decision for SimResult.trace() (only when a trace was asked for)."""
+        if not self.detail:
+            return
+        notes = " | ".join(self.pol.describe(x) for x in (prev, nxt) if x is not None)
         self.decisions.append((self.now, p, prev.idx if prev else -1,
                                nxt.idx if nxt else -1, reason, notes))
 
@@ -539,7 +556,7 @@ class Engine:
         if v.limited:
             self.set_state(v, RDY)
             return
-        if self.relaxed and vm.multi and self._skew_of(vm, v) >= self.skew:
+        if self.relaxed and vm.multi and self._should_costop(vm, v):
             self.set_state(v, CSTP)
             return
         if self.strict and vm.multi:
@@ -730,26 +747,14 @@ class Engine:
             p += self.now - s.since
         return p
 
-    def _skew_of(self, vm: VMState, v: VCpu) -> int:
-        """How far ``v`` is ahead of its slowest sibling."""
-        pv = self._progress(v)
-        return pv - min(self._progress(s) for s in vm.vcpus)
-
-    def _cosched_schedule(self, vm: VMState) -> None:
-        """Push the next time a sibling's skew crosses a threshold (or nothing).
-
-        Progress grows at rate 1 for RUN and WAIT vCPUs ("moving") and stays put for RDY and CSTP
-        ("stalled"). A running vCPU i co-stops when p_i + dt - min(m_stalled, m_moving + dt)
-        reaches the threshold; a co-stopped vCPU is co-started when every sibling has caught up
-        with it. Both crossing times are exact integers.
-        """
-        vm.cstamp += 1
+    def _cos_view(self, vm: VMState) -> tuple[list[int], int, int, int, VCpu | None]:
+        """Progress of every vCPU, the smallest among moving ones (RUN or WAIT), and the two
+        smallest among stalled ones (RDY or CSTP) with the vCPU holding the smallest."""
         now = self.now
-        m_mv = INF
-        st1 = st2 = INF  # the two smallest stalled progress values
-        st1_v = None
-        max_run = -1
         prog = []
+        m_mv = INF
+        st1 = st2 = INF
+        st1_v = None
         for s in vm.vcpus:
             st = s.state
             ps = s.acc[RUN] + s.acc[WAIT]
@@ -757,52 +762,84 @@ class Engine:
                 ps += now - s.since
                 if ps < m_mv:
                     m_mv = ps
-                if st == RUN and ps > max_run:
-                    max_run = ps
-            else:
-                if ps < st1:
-                    st2, st1, st1_v = st1, ps, s
-                elif ps < st2:
-                    st2 = ps
-                if st == CSTP:
-                    prog.append((s, ps))
+            elif ps < st1:
+                st2, st1, st1_v = st1, ps, s
+            elif ps < st2:
+                st2 = ps
+            prog.append(ps)
+        return prog, m_mv, st1, st2, st1_v
+
+    @staticmethod
+    def _may_costart(ps: int, s: VCpu, m_mv: int, st1: int, st2: int, st1_v) -> bool:
+        """A co-stopped vCPU may run again once the slowest of its siblings is progressing
+        (VMware: "once the slowest sibling vCPU starts progressing, the co-stopped vCPUs are
+        eligible to co-start"), or once it is itself the slowest. A moving sibling tied with a
+        stalled one does not count: the stalled one is then the slowest."""
+        others = st2 if s is st1_v else st1
+        return m_mv < others or ps <= min(m_mv, others)
+
+    def _should_costop(self, vm: VMState, v: VCpu) -> bool:
+        """Whether moving ``v`` leads its slowest sibling by the threshold while that sibling is
+        stalled (when the slowest sibling progresses, the skew does not grow)."""
+        prog, m_mv, st1, _, _ = self._cos_view(vm)
+        return st1 <= m_mv and prog[v.n] - st1 >= self.skew
+
+    def _skew_of(self, vm: VMState, v: VCpu) -> int:
+        """How far ``v`` is ahead of its slowest sibling."""
+        pv = self._progress(v)
+        return pv - min(self._progress(s) for s in vm.vcpus)
+
+    def _cosched_schedule(self, vm: VMState) -> None:
+        """Push the next time the co-scheduler must act on ``vm`` (or nothing).
+
+        Progress grows at rate 1 for RUN and WAIT vCPUs ("moving") and stays put for RDY and CSTP
+        ("stalled"). A co-stopped vCPU may co-start as soon as the slowest sibling is moving (or
+        it is itself the slowest): that changes only with a state change, so it is checked now.
+        A running vCPU co-stops when the slowest sibling is stalled and the skew reaches the
+        threshold: with st1 the smallest stalled progress and m_mv the smallest moving one, the
+        slowest is stalled from dt = st1 - m_mv on, and the leader's skew p + dt - st1 reaches
+        the threshold at dt = threshold - p + st1. Both times are exact integers.
+        """
+        vm.cstamp += 1
+        prog, m_mv, st1, st2, st1_v = self._cos_view(vm)
         if st1 == INF:
-            return
+            return  # nothing stalled: no skew can grow and nothing is co-stopped
         best = INF
-        if max_run >= 0:
-            if max_run - m_mv >= self.skew:
+        max_run = -1
+        for s, ps in zip(vm.vcpus, prog):
+            if s.state == RUN:
+                if ps > max_run:
+                    max_run = ps
+            elif s.state == CSTP and self._may_costart(ps, s, m_mv, st1, st2, st1_v):
                 best = 0
-            else:
-                best = max(0, self.skew - max_run + st1)
-        if m_mv != INF:
-            for s, ps in prog:
-                others = st2 if s is st1_v else st1
-                if others >= ps:
-                    dt = ps - m_mv if ps > m_mv else 0
-                    if dt < best:
-                        best = dt
+                break
+        if best and max_run >= 0:
+            best = max(0, st1 - m_mv, self.skew - max_run + st1)
         if best < INF:
-            self.push(now + best, self.EV_COSCHED, vm.idx, vm.cstamp)
+            self.push(self.now + best, self.EV_COSCHED, vm.idx, vm.cstamp)
 
     def cosched_event(self, vm: VMState) -> None:
-        """Co-stop leaders past the threshold; co-start vCPUs whose siblings caught up."""
-        mins = min(self._progress(s) for s in vm.vcpus)
+        """Co-stop leaders past the threshold; co-start vCPUs whose slowest sibling progresses."""
+        prog, m_mv, st1, st2, st1_v = self._cos_view(vm)
         stop, go = [], []
-        for s in vm.vcpus:
-            sk = self._progress(s) - mins
-            if s.state == RUN and sk >= self.skew:
+        for s, ps in zip(vm.vcpus, prog):
+            if s.state == RUN and st1 <= m_mv and ps - st1 >= self.skew:
                 stop.append(s)
-            elif s.state == CSTP and sk <= 0:
+            elif s.state == CSTP and self._may_costart(ps, s, m_mv, st1, st2, st1_v):
                 go.append(s)
         for s in stop:
             p = self.stop(s, CSTP)
             self.request(p, R_COSTOP, s)
         for s in go:
+            # Co-started vCPUs queue like any ready vCPU and take an idle pCPU if there is one
+            # ("scheduled depending on pCPU availability"); they preempt nobody, and in
+            # particular not the slowest sibling whose progress let them go.
             self.set_state(s, RDY)
             if not s.limited:
                 self.pol.on_ready(s)
                 self.ready.add(s)
-                self.tickle(s)
+                if self.idle:
+                    self.start(s, min(self.idle), R_COSTART)
         if not stop and not go and not vm.cdirty:
             vm.cdirty = True
             self.cdirty.append(vm)
@@ -829,11 +866,22 @@ class Engine:
         vcpus = self.vcpus
         pstamp = self.pstamp
         pop = heapq.heappop
+        same, last = 0, -1
+        limit_same = 100_000 + 1000 * self.P * len(self.vcpus)
         while heap:
             t, kind, _, a, b = heap[0]
             if t >= end:
                 break
             pop(heap)
+            if t == last:
+                same += 1
+                if same > limit_same:
+                    raise RuntimeError(
+                        f"the simulator handled {same} events at t={t} us without time moving on; "
+                        "please report this configuration as a bug"
+                    )
+            else:
+                same, last = 0, t
             self.now = t
             if kind == self.EV_SLICE:
                 if b != pstamp[a] or self.cur[a] is None:
@@ -911,8 +959,13 @@ def simulate(
     ``Credit(boost=False, ratelimit_us=0)``. ``coschedule`` is ``"none"``, ``"strict"`` or
     ``"relaxed"`` for multi-vCPU VMs (see :mod:`virtbook.cpu.engine`). ``seed`` drives every random
     draw of the guests through ``numpy.random.default_rng(seed)``: the same seed gives the same run.
-    ``trace=True`` also records each vCPU's scheduler state at every decision (credit, priority or
-    vruntime) for :meth:`SimResult.trace`.
+    ``trace=True`` keeps a log of every scheduling decision, with each vCPU's scheduler state
+    (credit, priority or vruntime), for :meth:`SimResult.trace`; without it only the metrics and
+    the timeline are kept.
+
+    The work is bounded: a run whose events (:func:`estimate_events`), weighted by how many
+    vCPUs each event scans, exceed ``MAX_EVENTS`` (600,000, a few seconds), or with more than
+    ``MAX_TOTAL_VCPUS`` vCPUs, is refused with a ValueError before it starts.
 
     >>> r = simulate(Host(pcpus=1), [VM("a"), VM("b", weight=512)], "credit", duration_ms=6000)
     >>> round(r.cpu_share["a"], 1), round(r.cpu_share["b"], 1)
@@ -922,6 +975,8 @@ def simulate(
         raise ValueError(f"host must be a Host, got {host!r}")
     if isinstance(vms, VM):
         raise ValueError("vms must be a sequence of VM, got a single VM")
+    if isinstance(vms, (str, bytes)) or not isinstance(vms, Iterable):
+        raise ValueError(f"vms must be a sequence of VM, got {vms!r}")
     vms = list(vms)
     if not vms:
         raise ValueError("vms must contain at least 1 VM, got 0")
@@ -957,7 +1012,76 @@ def simulate(
                     f"vcpus of VM {vm.name!r} must be at most pcpus={host.pcpus} under strict "
                     f"co-scheduling (all its vCPUs must run at once), got {vm.vcpus}"
                 )
+    total_vcpus = sum(vm.vcpus for vm in vms)
+    if total_vcpus > MAX_TOTAL_VCPUS:
+        raise ValueError(f"vms must have at most {MAX_TOTAL_VCPUS} vCPUs in total, "
+                         f"got {total_vcpus}")
+    events = estimate_events(host, vms, config, dur, coschedule)
+    events *= 1 + total_vcpus / VCPUS_PER_EVENT_COST  # each event scans the run queue
+    if events > MAX_EVENTS:
+        raise ValueError(
+            f"duration_ms={dur:g} with these VMs would take about {events:,.0f} simulator events "
+            f"(weighted by the {total_vcpus} vCPUs each event scans); the limit is "
+            f"{MAX_EVENTS:,} (a few seconds of work): shorten duration_ms, use fewer vCPUs, or "
+            f"lengthen the workloads' bursts (run_ms/block_ms, work_ms/critical_ms) or the "
+            f"scheduler's slice; estimate_events() gives the count for a setup"
+        )
     eng = Engine(host, vms, config, duration_us, seed_v, coschedule,
                  max(1, int(round(skew * 1000))), trace)
     eng.run()
     return SimResult.from_engine(eng, config, seed_v)
+
+
+def _policy_rate_per_ms(config: SchedulerConfig, pcpus: int) -> float:
+    """Slices and periodic events per millisecond that the scheduler itself causes, at most."""
+    if isinstance(config, Credit):
+        ticks = 3 if config.tslice_ms >= 3 else 1
+        # a tick and an accounting pass for the host, a slice end per pCPU; a rate-limited
+        # wake-up can cut a slice to ratelimit_us, which the workload terms below count.
+        return ticks / config.tslice_ms + 1 / config.tslice_ms + pcpus / config.tslice_ms
+    if isinstance(config, CFS):
+        factor = 1 + int(np.log2(min(pcpus, 8)))
+        gran = config.min_granularity_ms or 0.75 * factor
+        return pcpus / gran
+    return pcpus / config.quantum_ms
+
+
+def estimate_events(
+    host: Host,
+    vms: Sequence[VM],
+    scheduler: str | SchedulerConfig = "credit",
+    duration_ms: float = 10_000,
+    coschedule: str = "none",
+) -> float:
+    """An upper estimate of the events a :func:`simulate` run will process, before running it.
+
+    Events come from the scheduler (credit's ticks and accounting, one slice end per pCPU per
+    slice: ``tslice_ms``, CFS's ``min_granularity``, round robin's quantum) and from the guests:
+    an I/O-bound vCPU changes phase twice per burst-and-wait cycle (``run_ms + block_ms``), a
+    spinlock thread twice per ``work_ms + critical_ms``, and a CFS quota twice per
+    ``period_us``. Each change queues at most ``EVENTS_PER_CHANGE`` events (re-armed slices, guest
+    and quota events, co-scheduler checks). Cycles only get longer when a vCPU must wait for a
+    pCPU, so the count is an upper estimate.
+
+    >>> from virtbook.cpu import default_scenario
+    >>> host, vms, kwargs = default_scenario()
+    >>> round(estimate_events(host, vms, "credit", 10_000))
+    44171
+    """
+    if isinstance(scheduler, str):
+        check_choice("scheduler", scheduler, tuple(SCHEDULERS))
+        config = SCHEDULERS[scheduler]()
+    else:
+        config = scheduler
+    rate = _policy_rate_per_ms(config, host.pcpus)
+    for vm in vms:
+        wl = vm.workload
+        per_vcpu = 0.0
+        if isinstance(wl, IOBound):
+            per_vcpu += 2.0 / (wl.run_ms + wl.block_ms)
+        elif isinstance(wl, SpinLock):
+            per_vcpu += 2.0 / (wl.work_ms + wl.critical_ms)
+        if isinstance(config, CFS) and vm.quota_us > 0 and not isinstance(wl, Idle):
+            per_vcpu += 2.0 / (vm.period_us / 1000.0)
+        rate += vm.vcpus * per_vcpu
+    return EVENTS_PER_CHANGE * rate * float(duration_ms)

@@ -139,23 +139,45 @@ class Host:
 class VM:
     """A virtual machine: its vCPUs, its scheduling parameters and its guest workload.
 
-    Parameters used by the credit scheduler: ``weight`` (1..65535, default 256) and ``cap``
-    (percent of one pCPU, 0 = no cap, at most 100 x vcpus). Parameters used by CFS:
-    ``cpu_weight`` (cgroup v2 ``cpu.weight`` of the VM's cgroup, 1..10000, default 100; see
-    :func:`cpu_weight_from_shares` for libvirt's ``<shares>``), and ``quota_us`` / ``period_us``
-    (libvirt ``<quota>``/``<period>``, enforced per vCPU). Schedulers ignore the parameters that
-    belong to the others, as the real ones do.
+    Xen credit reads ``weight`` (1..65535, default 256) and ``cap`` (percent of one pCPU for the
+    whole VM, 0 = no cap, at most 100 x vcpus). CFS reads ``cpu_weight`` (cgroup v2 ``cpu.weight``
+    of the VM's cgroup, 1..10000, default 100; see :func:`cpu_weight_from_shares` for libvirt's
+    ``<shares>``) and ``quota_us`` / ``period_us`` (libvirt ``<quota>``/``<period>``, enforced
+    per vCPU). Round robin reads none of them.
 
-    >>> VM("web", vcpus=2, weight=512).weight
-    512
+    Each pair says one thing in two schedulers' units, so a VM given only one member of a pair
+    gets the other at the same ratio to its default, and the setting counts under every
+    scheduler:
+
+    * ``weight`` only: ``cpu_weight = weight x 100 / 256`` (256 -> 100, 512 -> 200), rounded and
+      kept in 1..10000; ``cpu_weight`` only: ``weight = cpu_weight x 256 / 100``;
+    * ``cap`` only: ``quota_us = cap / 100 x period_us / vcpus`` per vCPU (at least 1000, libvirt's
+      minimum), so the vCPUs together get the cap's share of a pCPU; ``quota_us`` only:
+      ``cap = quota_us x vcpus x 100 / period_us`` (at most 100 x vcpus).
+
+    Give both members to set the two schedulers apart; leave both out for the defaults (256 and
+    100, no cap and no quota). A derived value stays derived through ``dataclasses.replace``:
+    ``replace(vm, weight=1024)`` derives ``cpu_weight`` again from the new weight. The mapping of a whole-VM cap to a per-vCPU quota is exact when all
+    vCPUs are busy; when only some are, Xen lets a busy vCPU use the idle ones' part of the cap and
+    per-vCPU quotas do not.
+
+    >>> VM("web", vcpus=2, weight=512).cpu_weight
+    200
+    >>> VM("web", vcpus=2, cap=150).quota_us
+    75000
+    >>> VM("web", cpu_weight=50).weight, VM("web").weight, VM("web").cpu_weight
+    (128, 256, 100)
+    >>> from dataclasses import replace
+    >>> replace(VM("web", weight=512), weight=1024).cpu_weight
+    400
     """
 
     name: str
     vcpus: int = 1
-    weight: int = XEN_DEFAULT_WEIGHT
-    cap: int = 0
-    cpu_weight: int = CGROUP2_DEFAULT_WEIGHT
-    quota_us: int = -1
+    weight: int | None = None
+    cap: int | None = None
+    cpu_weight: int | None = None
+    quota_us: int | None = None
     period_us: int = DEFAULT_PERIOD_US
     workload: Workload = field(default_factory=CPUBound)
 
@@ -163,40 +185,84 @@ class VM:
         check_name("name", self.name, None, spaces=False)
         vcpus = check_int("vcpus", self.vcpus, 1, MAX_VCPUS)
         object.__setattr__(self, "vcpus", vcpus)
-        object.__setattr__(
-            self, "weight", check_int("weight", self.weight, XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
-        )
-        object.__setattr__(self, "cap", check_int("cap", self.cap, 0, 100 * vcpus))
-        object.__setattr__(
-            self,
-            "cpu_weight",
-            check_int("cpu_weight", self.cpu_weight, CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX),
-        )
+        self._resolve_weights()
         period = self.period_us
         if isinstance(period, int) and not isinstance(period, bool) and period == 0:
             period = DEFAULT_PERIOD_US  # libvirt: "A period with value 0 means no value."
-        object.__setattr__(
-            self, "period_us", check_int("period_us", period, PERIOD_US_MIN, PERIOD_US_MAX)
-        )
-        quota = self.quota_us
-        if isinstance(quota, bool) or not isinstance(quota, int):
-            raise ValueError(
-                f"quota_us must be -1 (unlimited) or an integer in {QUOTA_US_MIN}..{QUOTA_US_MAX}, "
-                f"got {quota!r}"
-            )
-        if quota <= 0:
-            quota = -1  # libvirt: negative = unlimited, 0 = not set (also unlimited)
-        elif not QUOTA_US_MIN <= quota <= QUOTA_US_MAX:
-            raise ValueError(
-                f"quota_us must be -1 (unlimited) or an integer in {QUOTA_US_MIN}..{QUOTA_US_MAX}, "
-                f"got {quota}"
-            )
-        object.__setattr__(self, "quota_us", quota)
+        period = check_int("period_us", period, PERIOD_US_MIN, PERIOD_US_MAX)
+        object.__setattr__(self, "period_us", period)
+        self._resolve_limits(vcpus, period)
         if not isinstance(self.workload, WORKLOAD_TYPES):
             raise ValueError(
                 "workload must be one of CPUBound(), Idle(), IOBound(...), SpinLock(...), "
                 f"got {self.workload!r}"
             )
+
+    def _resolve_weights(self) -> None:
+        weight, cpu_weight = _given(self.weight), _given(self.cpu_weight)
+        if weight is not None:
+            weight = check_int("weight", weight, XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
+        if cpu_weight is not None:
+            cpu_weight = check_int("cpu_weight", cpu_weight, CGROUP2_WEIGHT_MIN,
+                                   CGROUP2_WEIGHT_MAX)
+        if weight is None and cpu_weight is None:
+            weight, cpu_weight = _Derived(XEN_DEFAULT_WEIGHT), _Derived(CGROUP2_DEFAULT_WEIGHT)
+        elif cpu_weight is None:
+            cpu_weight = _Derived(_clamp(round(weight * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT),
+                                         CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX))
+        elif weight is None:
+            weight = _Derived(_clamp(round(cpu_weight * XEN_DEFAULT_WEIGHT
+                                           / CGROUP2_DEFAULT_WEIGHT),
+                                     XEN_WEIGHT_MIN, XEN_WEIGHT_MAX))
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "cpu_weight", cpu_weight)
+
+    def _resolve_limits(self, vcpus: int, period: int) -> None:
+        cap, quota = _given(self.cap), _given(self.quota_us)
+        if cap is not None:
+            cap = check_int("cap", cap, 0, 100 * vcpus)
+        if quota is not None:
+            if isinstance(quota, bool) or not isinstance(quota, int):
+                raise ValueError(
+                    f"quota_us must be -1 (unlimited) or an integer in "
+                    f"{QUOTA_US_MIN}..{QUOTA_US_MAX}, got {quota!r}"
+                )
+            if quota <= 0:
+                quota = -1  # libvirt: negative = unlimited, 0 = not set (also unlimited)
+            elif not QUOTA_US_MIN <= quota <= QUOTA_US_MAX:
+                raise ValueError(
+                    f"quota_us must be -1 (unlimited) or an integer in "
+                    f"{QUOTA_US_MIN}..{QUOTA_US_MAX}, got {quota}"
+                )
+        if cap is None and quota is None:
+            cap, quota = _Derived(0), _Derived(-1)
+        elif quota is None:
+            quota = _Derived(-1 if cap == 0
+                             else max(QUOTA_US_MIN, round(cap / 100 * period / vcpus)))
+        elif cap is None:
+            cap = _Derived(0 if quota < 0
+                           else _clamp(round(quota * vcpus * 100 / period), 1, 100 * vcpus))
+        object.__setattr__(self, "cap", cap)
+        object.__setattr__(self, "quota_us", quota)
+
+
+def _clamp(x: int, lo: int, hi: int) -> int:
+    return min(hi, max(lo, int(x)))
+
+
+class _Derived(int):
+    """An int the VM derived from its partner parameter (or a default), not one it was given:
+    ``dataclasses.replace`` hands it back to ``__post_init__``, which derives it again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+def _given(value):
+    """``value`` as the caller gave it, or None if the VM derived it."""
+    return None if isinstance(value, _Derived) else value
 
 
 # --------------------------------------------------------------------------------------------

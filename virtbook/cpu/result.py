@@ -14,10 +14,12 @@ so "%RUN + %RDY + %CSTP + %WAIT = 100%" for each vCPU. esxtop's row for a whole 
 up (up to 100 x vCPUs); the per-VM dictionaries here average them instead, so each stays in 0..100
 and the four still sum to 100. Multiply by ``vcpus`` to compare with an esxtop group row.
 
-Steal time is what the guest itself sees: the time its vCPU wanted to run but did not. Xen's guest
-steal clock is RUNSTATE_runnable + RUNSTATE_offline (Linux arch/x86/xen/time.c,
+Steal time is what the guest itself sees: the time its vCPU was runnable but did not run. Xen's
+guest steal clock is RUNSTATE_runnable + RUNSTATE_offline (Linux arch/x86/xen/time.c,
 ``xen_steal_clock``); KVM reports the vCPU thread's run delay on the host (``record_steal_time``
-in arch/x86/kvm/x86.c, ``sched_info.run_delay``). Here that is %RDY + %CSTP.
+in arch/x86/kvm/x86.c, ``sched_info.run_delay``). KVM and Xen do not co-schedule, so for them it
+corresponds to %RDY; the simulator's ``steal_pct`` is %RDY + %CSTP, counting co-stopped time, which
+a co-scheduling hypervisor takes from the guest in the same way.
 """
 from __future__ import annotations
 
@@ -267,12 +269,22 @@ class SimResult:
         Reasons: start (t=0), slice (timeslice over), block (guest waits for I/O), wake (a
         waking vCPU preempts), ratelimit (credit keeps the current vCPU until it has run
         ``ratelimit_us``), cap / quota (a cap or CFS quota stops the vCPU), costop,
-        costart, reserve (strict co-scheduling holds the pCPU idle for a VM), release. With
-        ``simulate(..., trace=True)`` each line ends with the scheduler's view of the vCPUs
-        involved, and credit accounting adds an ``acct`` line every timeslice.
+        costart, reserve (strict co-scheduling holds the pCPU idle for a VM), release. Each line
+        ends with the scheduler's view of the vCPUs
+        involved, and credit accounting adds an ``acct`` line every timeslice. The log is kept only
+        when the run was asked for it (``simulate(..., trace=True)``); otherwise this raises a
+        ValueError that says so.
         """
         from .engine import REASONS
 
+        if limit is not None:
+            from .._validate import check_int
+
+            limit = check_int("limit", limit, 0)
+        if not self._decisions:
+            raise ValueError(
+                "this run kept no trace: run simulate(..., trace=True) to log every decision"
+            )
         names = self.vcpu_names
         events: list[tuple[int, int, str]] = []
         for t, p, prev, nxt, reason, note in self._decisions:
