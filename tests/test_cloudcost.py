@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from booklib import ROOT, load_notebook, source
 from solutionlib import numbers, run_code, solution
 from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilization,
                                 commitment_break_even, committed_monthly, explain,
@@ -108,8 +109,21 @@ def test_a_dearer_server_moves_the_break_even_up(cost, extra):
 
 def test_small_fleets_are_cheaper_to_rent_with_the_defaults():
     # The fixed cost of one server (write-off, admin, idle power) exceeds two VMs' rent.
+    assert break_even_utilization(CloudOffer(), OwnedServer(), 1) is None
     assert break_even_utilization(CloudOffer(), OwnedServer(), 2) is None
+    assert break_even_utilization(CloudOffer(), OwnedServer(), 3) is not None
     assert break_even_utilization(CloudOffer(), OwnedServer(), 8) is not None
+
+
+def test_the_chapter_summary_states_what_the_model_computes():
+    # Chapter 10's summary words "about a third of the month" and "a fleet of one or two VMs".
+    page = "\n".join(source(c) for c in load_notebook(ROOT / CH10)["cells"]
+                      if c["cell_type"] == "markdown")
+    summary = page.split("## Summary", 1)[1].split("## Exercises", 1)[0]
+    flat = " ".join(summary.split())
+    assert "about a third of the month for one full server" in flat
+    assert 0.30 < break_even_utilization(CloudOffer(), OwnedServer(), 8) < 0.37
+    assert "no break-even at all for a fleet of one or two VMs" in flat
 
 
 @given(discount=st.floats(min_value=0.0, max_value=0.9), vms=vm_counts)

@@ -207,6 +207,11 @@ def test_solution_14_2_quotes_the_model():
     assert 10_240 * p.price_per_gb[0] == pytest.approx(921.60)
     assert (30 * 1024 - 100 - 10_240) * p.price_per_gb[1] == pytest.approx(1732.30)
     assert (15 * 1024 - 100 - 10_240) * p.price_per_gb[1] == pytest.approx(426.70)
+    # why two months cost more: the first tier twice, less the second month's free allowance
+    extra_tier = 10_240 * (p.price_per_gb[0] - p.price_per_gb[1])
+    free_saved = 100 * p.price_per_gb[1]
+    assert f"USD {extra_tier:.2f} more" in text and f"USD {free_saved:.2f}" in text
+    assert extra_tier - free_saved == pytest.approx(two - one)
 
 
 def test_solution_14_3_quotes_the_model():

@@ -285,6 +285,21 @@ def test_solution_12_2_quotes_the_model():
     fn = FunctionConfig(memory_mb=1024, duration_ms=200.0, duration_sigma=0.0)
     assert VMOffer().baseline_rps(fn.vcpu_ms) == pytest.approx(1.73, abs=0.005)
     assert lambda_monthly_cost(5e6, 5e6 * 0.2) == pytest.approx(17.67, abs=0.005)
+    # The hand calculation's intermediate numbers are the model's too.
+    flat = " ".join(text.split())
+    per_request = LambdaPricing().cost_per_request(fn.memory_mb, fn.duration_ms)
+    machine = VMOffer().usd_per_hour * SECONDS_PER_MONTH / 3600
+    rate = 5e6 / SECONDS_PER_MONTH
+    busy = rate * fn.vcpu_ms / 1000
+    bill = VMOffer().bill(rate, fn.vcpu_ms)
+    assert f"{per_request * 1e6:.2f} \\times 10^{{-6}}" in flat
+    assert f"\\${machine:.2f}" in flat
+    assert f"{machine / per_request / 1e6:.2f}$ million" in flat
+    assert f"about {rate:.2f} per second" in flat
+    assert f"= {fn.vcpu_share:.2f}$ of a vCPU" in flat
+    assert f"uses {busy:.3f} of a vCPU, {busy - bill.baseline_vcpus_per_vm:.3f} above" in flat
+    assert f"\\approx \\${bill.surplus_usd:.2f}$" in flat
+    assert bill.total == pytest.approx(8.33, abs=0.005)
 
 
 def test_solution_12_3_quotes_the_model():
@@ -293,6 +308,10 @@ def test_solution_12_3_quotes_the_model():
     rates = [float(x) for x in printed[2::3]]
     assert rates == [2.8, 0.82, 2.8]
     assert "about 2.8" in text and "about 0.82" in text
+    flat = " ".join(text.split())
+    for mb in (512, 2048):
+        per_request = LambdaPricing().cost_per_request(mb, 100.0)
+        assert f"{per_request * 1e6:.2f} \\times 10^{{-6}}" in flat
     assert 512 / 1769 == pytest.approx(0.29, abs=0.005) and 1769 / 512 == pytest.approx(3.5, abs=0.05)
 
 

@@ -57,7 +57,9 @@ Sources for the mechanisms and defaults
   be read from the book's sources (checked 2026-12). A t3.micro is a *burstable* instance (AWS EC2
   User Guide, "Key concepts and definitions for burstable performance instances", credit table): it
   earns 12 CPU credits an hour, a baseline of 10 % of each of its 2 vCPUs, and T3 instances launch
-  in ``unlimited`` mode by default. In that mode "if the average CPU usage over a 24-hour period
+  in ``unlimited`` mode by default; they receive no launch credits, which only T2 Standard
+  instances get (EC2 User Guide, "Standard mode concepts", Launch credits), so the model has none
+  (checked 2026-12). In that mode "if the average CPU usage over a 24-hour period
   exceeds the baseline, the instance is billed for the additional usage at a flat additional rate
   per vCPU-hour" (EC2 User Guide, "Unlimited mode concepts"), which the same page's worked example
   gives as $0.05 per vCPU-hour for T3 (us-east-1, Linux). In ``standard`` mode the instance is held
