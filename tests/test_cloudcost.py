@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booklib import ROOT, load_notebook, source
-from solutionlib import numbers, run_code, solution
+from solutions import numbers, printed, solution
 from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilization,
                                 commitment_break_even, committed_monthly, explain,
                                 on_demand_monthly, owned_monthly, sweep)
@@ -212,28 +212,28 @@ CH10 = "chapters/10-cloud-computing.ipynb"
 
 def test_solution_10_2_quotes_the_model():
     text = " ".join(solution(CH10, "ex-10-2").split())
-    printed = run_code(solution(CH10, "ex-10-2"))
+    out = printed(CH10, "ex-10-2")
     offer, server, u = CloudOffer(), OwnedServer(), 50 / 168
     own = owned_monthly(server, 6, u)
     assert f"{u:.3f}" in text
-    assert f"USD {on_demand_monthly(offer, 6, u):.1f}" in text and "US$125.14" in printed
-    assert f"USD {committed_monthly(offer, 6):.1f}" in text and "US$252.29" in printed
+    assert f"USD {on_demand_monthly(offer, 6, u):.1f}" in text and "US$125.14" in out
+    assert f"USD {committed_monthly(offer, 6):.1f}" in text and "US$252.29" in out
     assert f"USD {own.hardware:.2f}" in text and f"USD {own.admin:.2f}" in text
     watts = server.power_idle_w + (server.power_peak_w - server.power_idle_w) * 6 / 8 * u
     assert f"{watts:.1f} W" in text
-    assert f"{own.kwh:.1f} kWh" in text and f"{own.kwh:.1f} kWh" in printed
+    assert f"{own.kwh:.1f} kWh" in text and f"{own.kwh:.1f} kWh" in out
     assert f"USD {own.energy:.1f}" in text and f"USD {own.total:.1f}" in text
     be = break_even_utilization(offer, server, 6)
     assert f"returns {be:.3f}" in text and f"about {be:.0%}" in text
-    assert f"{be:.1%}" in printed
+    assert f"{be:.1%}" in out
     assert f"about {u * HOURS_PER_MONTH:.0f} are used" in text
     assert f"{commitment_break_even(offer):.0%} utilization" in text
 
 
 def test_solution_10_3_quotes_the_model():
     text = " ".join(solution(CH10, "ex-10-3").split())
-    printed = run_code(solution(CH10, "ex-10-3")).split()
-    assert " ".join(printed) in text.replace(" and ", " ").replace(",", "")
+    out = printed(CH10, "ex-10-3").split()
+    assert " ".join(out) in text.replace(" and ", " ").replace(",", "")
     base = owned_monthly(OwnedServer(), 8, 1.0)
     assert f"USD {6 * OwnedServer().admin_hourly_rate:.0f}" in text
     assert f"about USD {base.energy:.0f} a month at full use" in text

@@ -16,7 +16,7 @@ from virtbook.consolidation import (FAILURES, CostModel, ProtectionScheme, Serve
                                     annual_cost, best_recovery, consolidate, cost_comparison,
                                     default_schemes, diurnal_shape, host_sweep, pack, power_watts,
                                     recover, small_business_traces)
-from solution_check import check_printed, solution_code, solution_text, unglued_prose
+from solutions import check_printed, solution, solution_code, unglued_prose
 
 matplotlib.use("Agg")
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
@@ -319,7 +319,7 @@ def test_chapter_3_solution_prose_numbers_are_the_models_inputs_or_outputs():
     c = cost_comparison(r)
     assert math.isclose(c["before"].kwh - c["after"].kwh, idle_kwh)
     for label in ("ex-03-1", "ex-03-2", "ex-03-3", "ex-03-4", "ex-03-5"):
-        typed = set(re.findall(r"\d+(?:[.,]\d+)*", unglued_prose(solution_text(CH3, label))))
+        typed = set(re.findall(r"\d+(?:[.,]\d+)*", unglued_prose(solution(CH3, label))))
         allowed = {"1", "2", "5", "10", "15", "24", "0", "20", "80", "45", "90", "100", "150",
                    "300", "0.5", "0.20", "8,760", "1,314", "11", "9", "6", "3"}
         assert typed <= allowed, f"{label} types {sorted(typed - allowed)} by hand"

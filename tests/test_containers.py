@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, run_solution, solution
+from solutions import alt_text, run_solution, solution
 from virtbook import containers as ct
 from virtbook import layers as ly
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 import re
 
 from booklib import load_notebook, source
-
-from virtbook.teaching import split_solution_directives
+from solutions import solutions
 
 PAGE = "chapters/05-sharing-the-cpu.ipynb"
 
 
 def _solutions(root):
-    nb = load_notebook(root / PAGE)
-    markdown = "\n\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
-    return nb, split_solution_directives(markdown)[1]
+    return load_notebook(root / PAGE), [body for _, body in solutions(root / PAGE)]
 
 
 def _hidden_cell(nb):

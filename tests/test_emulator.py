@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, markdown, run_solution, solution
+from solutions import alt_text, markdown, run_solution, solution
 from virtbook.emulator import (BUBBLE, FIB, OPCODES, SUM, BlockTranslator, CPUState, GuestFault,
                                Instruction, InstructionLimitExceeded, Interpreter, Program,
                                assemble, bubble_state, decode, disassemble, encode, fib_state,

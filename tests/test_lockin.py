@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solutionlib import numbers, run_code, solution
+from solutions import numbers, printed, solution
 from virtbook.lockin import (GB_PER_TB, POLICIES, BillScenario, EgressPricing, ExitPlan,
                              exit_cost, simulate_bill, transfer_days)
 
@@ -199,7 +199,7 @@ def test_the_waiver_window_is_the_inverse_of_the_copy_time():
 
 def test_solution_14_2_quotes_the_model():
     text = " ".join(solution(CH14, "ex-14-2").split())
-    one, two = numbers(run_code(solution(CH14, "ex-14-2")))
+    one, two = numbers(printed(CH14, "ex-14-2"))
     assert (one, two) == (2653.9, 2696.6)
     assert "USD 2,653.90" in text and "USD 2,696.60" in text
     assert f"USD {two - one:.2f}" in text
@@ -216,11 +216,11 @@ def test_solution_14_2_quotes_the_model():
 
 def test_solution_14_3_quotes_the_model():
     text = " ".join(solution(CH14, "ex-14-3").split())
-    printed = run_code(solution(CH14, "ex-14-3"))
+    out = printed(CH14, "ex-14-3")
     small, tight = simulate_bill(BillScenario(forgotten_vms=4), seed=14), \
         simulate_bill(BillScenario(threshold=0.8, data_lag_h=8), seed=14)
     default = simulate_bill(BillScenario(), seed=14).outcomes
-    assert "\n".join(small.trace() + tight.trace()) + "\n" == printed
+    assert "\n".join(small.trace() + tight.trace()) + "\n" == out
     s = small.scenario
     assert f"USD {s.forgotten_vms * s.price_per_hour * 24:.2f} a day" in text
     assert f"USD {small.outcomes['invoice'].month_total:,.0f}" in text

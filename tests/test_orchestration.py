@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, markdown, run_solution, solution
+from solutions import alt_text, markdown, run_solution, solution
 from virtbook import orchestration as orc
 from virtbook.orchestration import (
     ControlPlane, Deployment, Node, NodeFailure, NodeRecovery, Scale, simulate_cluster,

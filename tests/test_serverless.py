@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solutionlib import numbers, run_code, solution
+from solutions import numbers, run_code, solution
 from virtbook.serverless import (M5_LARGE, SECONDS_PER_MONTH, FunctionConfig, LambdaPricing,
                                  Platform, VMOffer, break_even_rate, diurnal_arrivals,
                                  lambda_monthly_cost, poisson_arrivals, simulate, sweep, trace,
@@ -271,14 +271,14 @@ CH12 = "chapters/12-serverless.ipynb"
 
 def test_solution_12_1_prints_what_it_claims():
     text = solution(CH12, "ex-12-1")
-    timer, poisson = numbers(run_code(text))
+    timer, poisson = numbers(run_code(text)[1])
     assert timer == 1.0 and "100% cold" in text
     assert poisson == pytest.approx(math.exp(-2 / 3), abs=0.03) and "0.51" in text
 
 
 def test_solution_12_2_quotes_the_model():
     text = solution(CH12, "ex-12-2")
-    be, cpu, vm = numbers(run_code(text))
+    be, cpu, vm = numbers(run_code(text)[1])
     assert (be, cpu, vm) == (0.82, 116, 8.33)
     for quoted in ("0.82 requests per", "116 ms of CPU", "$8.33", "1.73"):
         assert quoted in " ".join(text.split())
@@ -304,7 +304,7 @@ def test_solution_12_2_quotes_the_model():
 
 def test_solution_12_3_quotes_the_model():
     text = solution(CH12, "ex-12-3")
-    printed = run_code(text).split()
+    printed = run_code(text)[1].split()
     rates = [float(x) for x in printed[2::3]]
     assert rates == [2.8, 0.82, 2.8]
     assert "about 2.8" in text and "about 0.82" in text
