@@ -230,6 +230,42 @@ def test_solution_10_2_quotes_the_model():
     assert f"{commitment_break_even(offer):.0%} utilization" in text
 
 
+def test_ex_10_2_and_10_3_hand_numbers():
+    """Every number ex-10-2 and ex-10-3 work out by hand, from the model's defaults (registered
+    in tests/test_solution_numbers.py)."""
+    offer, server = CloudOffer(), OwnedServer()
+    # (a) a week has 168 hours, 50 of them are business hours
+    u = 50 / 168
+    assert 7 * 24 == 168 and round(u, 3) == 0.298
+    # (b) on demand: 6 x 0.096 x 730 x 0.298
+    assert (offer.price_per_hour, HOURS_PER_MONTH) == (0.096, 730)
+    assert round(on_demand_monthly(offer, 6, u), 1) == 125.1
+    # (c) committed: 0.096 x (1 - 0.40) = 0.0576 per hour, 6 x 0.0576 x 730
+    assert offer.commitment_discount == 0.40
+    assert round(offer.price_per_hour * (1 - offer.commitment_discount), 4) == 0.0576
+    assert round(committed_monthly(offer, 6), 1) == 252.3
+    # (d) owned: 4,000 / 60 months, 2 h x 43.52, energy 150 + 150 x 0.75 x 0.298 W at PUE 1.58
+    # over 730 h at 0.13 per kWh
+    assert (server.purchase_price, server.lifetime_years * 12) == (4000, 60)
+    assert (server.admin_hours_per_month, server.admin_hourly_rate) == (2, 43.52)
+    assert (server.vm_slots, 6 / server.vm_slots, 100 * 6 // server.vm_slots) == (8, 0.75, 75)
+    assert (server.power_idle_w, server.power_peak_w - server.power_idle_w) == (150, 150)
+    assert (server.pue, server.electricity_per_kwh) == (1.58, 0.13)
+    assert round(150 + 150 * 0.75 * u, 1) == 183.5
+    own = owned_monthly(server, 6, u)
+    assert (round(own.hardware, 2), round(own.admin, 2)) == (66.67, 87.04)
+    assert (round(own.kwh, 1), round(own.energy, 1), round(own.total, 1)) == (211.6, 27.5, 181.2)
+    be = break_even_utilization(offer, server, 6)
+    assert round(be, 3) == 0.437 and round(100 * be) == 44
+    assert round(u * HOURS_PER_MONTH) == 217
+    assert commitment_break_even(offer) == pytest.approx(1 - 0.40) == pytest.approx(0.60)
+    # ex-10-3: what the solution's code prints, and the hand numbers beside it
+    assert printed(CH10, "ex-10-3").split() == ["32.7%", "81.3%", "31.1%", "41.4%"]
+    assert round(6 * server.admin_hourly_rate) == 261
+    assert round(owned_monthly(server, 8, 1.0).energy) == 45
+    assert 1 - 0.20 == 0.8
+
+
 def test_solution_10_3_quotes_the_model():
     text = " ".join(solution(CH10, "ex-10-3").split())
     out = printed(CH10, "ex-10-3").split()

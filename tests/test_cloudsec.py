@@ -370,6 +370,9 @@ def test_solution_13_3_quotes_what_its_code_computes():
     lossy = run_remediation(ExposureModel(delivery_loss=0.2), seed=3)
     lost = sum(not e.delivered for e in lossy.exposures)
     assert f"({lost} of the {len(lossy.exposures)} holes in this run)" in body
+    # the numbers as the solution prints them (registered in tests/test_solution_numbers.py)
+    assert (lost, len(lossy.exposures)) == (16, 54)
+    assert (round(base_h), round(lossy_h), round(hourly_h)) == (17, 224, 8)
     assert "just over a minute" in body and 60 < np.median(lossy.durations_s("auto")) < 120
     assert lossy_max <= 24.0 and base_max <= 24.0       # "up to a day each"
 
