@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booklib import ROOT, load_notebook, source
-from solutionlib import numbers, run_code, solution
+from solutions import numbers, printed, solution
 from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilization,
                                 commitment_break_even, committed_monthly, explain,
                                 on_demand_monthly, owned_monthly, sweep)
@@ -212,28 +212,64 @@ CH10 = "chapters/10-cloud-computing.ipynb"
 
 def test_solution_10_2_quotes_the_model():
     text = " ".join(solution(CH10, "ex-10-2").split())
-    printed = run_code(solution(CH10, "ex-10-2"))
+    out = printed(CH10, "ex-10-2")
     offer, server, u = CloudOffer(), OwnedServer(), 50 / 168
     own = owned_monthly(server, 6, u)
     assert f"{u:.3f}" in text
-    assert f"USD {on_demand_monthly(offer, 6, u):.1f}" in text and "US$125.14" in printed
-    assert f"USD {committed_monthly(offer, 6):.1f}" in text and "US$252.29" in printed
+    assert f"USD {on_demand_monthly(offer, 6, u):.1f}" in text and "US$125.14" in out
+    assert f"USD {committed_monthly(offer, 6):.1f}" in text and "US$252.29" in out
     assert f"USD {own.hardware:.2f}" in text and f"USD {own.admin:.2f}" in text
     watts = server.power_idle_w + (server.power_peak_w - server.power_idle_w) * 6 / 8 * u
     assert f"{watts:.1f} W" in text
-    assert f"{own.kwh:.1f} kWh" in text and f"{own.kwh:.1f} kWh" in printed
+    assert f"{own.kwh:.1f} kWh" in text and f"{own.kwh:.1f} kWh" in out
     assert f"USD {own.energy:.1f}" in text and f"USD {own.total:.1f}" in text
     be = break_even_utilization(offer, server, 6)
     assert f"returns {be:.3f}" in text and f"about {be:.0%}" in text
-    assert f"{be:.1%}" in printed
+    assert f"{be:.1%}" in out
     assert f"about {u * HOURS_PER_MONTH:.0f} are used" in text
     assert f"{commitment_break_even(offer):.0%} utilization" in text
 
 
+def test_ex_10_2_and_10_3_hand_numbers():
+    """Every number ex-10-2 and ex-10-3 work out by hand, from the model's defaults (registered
+    in tests/test_solution_numbers.py)."""
+    offer, server = CloudOffer(), OwnedServer()
+    # (a) a week has 168 hours, 50 of them are business hours
+    u = 50 / 168
+    assert 7 * 24 == 168 and round(u, 3) == 0.298
+    # (b) on demand: 6 x 0.096 x 730 x 0.298
+    assert (offer.price_per_hour, HOURS_PER_MONTH) == (0.096, 730)
+    assert round(on_demand_monthly(offer, 6, u), 1) == 125.1
+    # (c) committed: 0.096 x (1 - 0.40) = 0.0576 per hour, 6 x 0.0576 x 730
+    assert offer.commitment_discount == 0.40
+    assert round(offer.price_per_hour * (1 - offer.commitment_discount), 4) == 0.0576
+    assert round(committed_monthly(offer, 6), 1) == 252.3
+    # (d) owned: 4,000 / 60 months, 2 h x 43.52, energy 150 + 150 x 0.75 x 0.298 W at PUE 1.58
+    # over 730 h at 0.13 per kWh
+    assert (server.purchase_price, server.lifetime_years * 12) == (4000, 60)
+    assert (server.admin_hours_per_month, server.admin_hourly_rate) == (2, 43.52)
+    assert (server.vm_slots, 6 / server.vm_slots, 100 * 6 // server.vm_slots) == (8, 0.75, 75)
+    assert (server.power_idle_w, server.power_peak_w - server.power_idle_w) == (150, 150)
+    assert (server.pue, server.electricity_per_kwh) == (1.58, 0.13)
+    assert round(150 + 150 * 0.75 * u, 1) == 183.5
+    own = owned_monthly(server, 6, u)
+    assert (round(own.hardware, 2), round(own.admin, 2)) == (66.67, 87.04)
+    assert (round(own.kwh, 1), round(own.energy, 1), round(own.total, 1)) == (211.6, 27.5, 181.2)
+    be = break_even_utilization(offer, server, 6)
+    assert round(be, 3) == 0.437 and round(100 * be) == 44
+    assert round(u * HOURS_PER_MONTH) == 217
+    assert commitment_break_even(offer) == pytest.approx(1 - 0.40) == pytest.approx(0.60)
+    # ex-10-3: what the solution's code prints, and the hand numbers beside it
+    assert printed(CH10, "ex-10-3").split() == ["32.7%", "81.3%", "31.1%", "41.4%"]
+    assert round(6 * server.admin_hourly_rate) == 261
+    assert round(owned_monthly(server, 8, 1.0).energy) == 45
+    assert 1 - 0.20 == 0.8
+
+
 def test_solution_10_3_quotes_the_model():
     text = " ".join(solution(CH10, "ex-10-3").split())
-    printed = run_code(solution(CH10, "ex-10-3")).split()
-    assert " ".join(printed) in text.replace(" and ", " ").replace(",", "")
+    out = printed(CH10, "ex-10-3").split()
+    assert " ".join(out) in text.replace(" and ", " ").replace(",", "")
     base = owned_monthly(OwnedServer(), 8, 1.0)
     assert f"USD {6 * OwnedServer().admin_hourly_rate:.0f}" in text
     assert f"about USD {base.energy:.0f} a month at full use" in text

@@ -16,7 +16,7 @@ from virtbook.consolidation import (FAILURES, CostModel, ProtectionScheme, Serve
                                     annual_cost, best_recovery, consolidate, cost_comparison,
                                     default_schemes, diurnal_shape, host_sweep, pack, power_watts,
                                     recover, small_business_traces)
-from solution_check import check_printed, solution_code, solution_text, unglued_prose
+from solutions import check_printed, run_solution, solution, solution_code, unglued_prose
 
 matplotlib.use("Agg")
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
@@ -319,10 +319,39 @@ def test_chapter_3_solution_prose_numbers_are_the_models_inputs_or_outputs():
     c = cost_comparison(r)
     assert math.isclose(c["before"].kwh - c["after"].kwh, idle_kwh)
     for label in ("ex-03-1", "ex-03-2", "ex-03-3", "ex-03-4", "ex-03-5"):
-        typed = set(re.findall(r"\d+(?:[.,]\d+)*", unglued_prose(solution_text(CH3, label))))
+        typed = set(re.findall(r"\d+(?:[.,]\d+)*", unglued_prose(solution(CH3, label))))
         allowed = {"1", "2", "5", "10", "15", "24", "0", "20", "80", "45", "90", "100", "150",
                    "300", "0.5", "0.20", "8,760", "1,314", "11", "9", "6", "3"}
         assert typed <= allowed, f"{label} types {sorted(typed - allowed)} by hand"
+
+
+def test_chapter_3_solution_hand_numbers_are_the_models():
+    """The numbers ex-03-1 to ex-03-5 work out by hand, from the model (registered in
+    tests/test_solution_numbers.py)."""
+    backup, snapshot, replica = default_schemes()
+    # ex-03-1: the nightly backup loses at most 24 hours after either failure
+    for failure in FAILURES:
+        assert recover(backup, failure).rpo_hours == 24
+    # ex-03-2: hosts are filled to 1 - 0.20 = 80 percent; each server peaks at 45 percent, and
+    # packing on peaks adds 45 + 45 = 90 > 80, so it needs two hosts
+    r = consolidate(servers=2, peak_load=0.45, headroom=0.20, seed=0)
+    assert r.by_peak.capacity == pytest.approx(0.80)
+    assert [round(100 * t.peak) for t in r.traces] == [45, 45] and 45 + 45 == 90 > 80
+    assert r.by_peak.n_hosts == 2
+    # ex-03-4: replication keeps RPO and RTO at 5 minutes; the proposed history replica loses
+    # at most 5 minutes and is back in 10
+    assert (recover(replica, "hardware").rpo_hours * 60,
+            recover(replica, "hardware").rto_hours * 60) == pytest.approx((5, 5))
+    _, out = run_solution(CH3, "ex-03-4")
+    assert "logical replication with history 5.0 min 10.0 min" in out
+    # ex-03-5: P_idle = 0.5 x 300 W = 150 W; 150 W x 8,760 h = 1,314 kWh; with P_idle = 0 nothing
+    model = CostModel()
+    assert (model.idle_fraction, model.peak_watts) == (0.5, 300)
+    assert model.idle_fraction * model.peak_watts == 150 and 150 * 8760 / 1000 == 1314
+    c = cost_comparison(r, model)
+    assert c["before"].kwh - c["after"].kwh == pytest.approx(1314)
+    proportional = cost_comparison(r, CostModel(idle_fraction=0))
+    assert proportional["before"].kwh - proportional["after"].kwh == pytest.approx(0, abs=1e-6)
 
 
 def test_figure_alt_texts_quote_the_models_numbers():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, run_solution, solution
+from solutions import alt_text, run_solution, solution
 from virtbook import containers as ct
 from virtbook import layers as ly
 
@@ -375,6 +375,10 @@ def test_ex_07_3_solution_numbers_come_from_the_model():
                    "roughly 21 times", "about 133 MB", "133/5 ≈ 27"):
         assert quoted in text, quoted
     assert out.split()[0].startswith("0.636")
+    # linked clones grow by the same 5 MB per instance, so their ratio to containers falls to 1
+    ratios = [ly.fleet_cost(family.images, n, delta_bytes=5 * ly.MB) for n in (100, 10_000)]
+    assert 1 < ratios[1].vm_linked / ratios[1].containers < ratios[0].vm_linked / ratios[0].containers
+    assert ratios[1].vm_linked / ratios[1].containers == pytest.approx(1, abs=0.05)
 
 
 def test_ex_07_4_solution_numbers_come_from_the_model():
@@ -386,6 +390,7 @@ def test_ex_07_4_solution_numbers_come_from_the_model():
     assert kernel[3] - base[3] == pytest.approx(4 * 0.3, abs=0.01)   # linked: 4 x 300 MB
     assert kernel[4] - base[4] == pytest.approx(40 * 0.3, abs=0.01)  # full: 40 x 300 MB
     assert kernel[2] == base[2]
+    assert 40 * 200 / 1000 == 8                                      # 40 x 200 MB = 8 GB
     text = " ".join(solution(NB07, "ex-07-4").split())
     for quoted in ("about 8.1 GB", "about 13.1 GB", "about 1.6", "about 16"):
         assert quoted in text, quoted

@@ -9,7 +9,7 @@ import re
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from chapter_solutions import alt_text
+from solutions import alt_text
 from virtbook import diagrams
 from virtbook.diagrams import Arrow, Box, Diagram
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, markdown, run_solution, solution
+from solutions import alt_text, markdown, run_solution, solution
 from virtbook.emulator import (BUBBLE, FIB, OPCODES, SUM, BlockTranslator, CPUState, GuestFault,
                                Instruction, InstructionLimitExceeded, Interpreter, Program,
                                assemble, bubble_state, decode, disassemble, encode, fib_state,
@@ -431,6 +431,35 @@ def test_ex_09_3_solution_counts_are_the_emulators():
     for quoted in ("(60,006 for n = 20,000)", "9 one-instruction blocks", "uses 7 blocks",
                    "each of the 29 passes", "119 translations and 59 flushes"):
         assert quoted in text, quoted
+
+
+def test_ex_09_2_to_4_hand_numbers():
+    """What ex-09-2, ex-09-3 and ex-09-4 work out by hand (registered in
+    tests/test_solution_numbers.py)."""
+    # ex-09-2: the listing's blocks are at 0-3, 4-6 and 7-8; Tiny32's cycle costs are LI 1,
+    # LD 2, BEQZ 2 (set-up: 6), ADD 1, ADDI 1, BNEZ 2 (loop: 4), ST 2, HALT 1 (exit: 3)
+    assert (SUM.labels["loop"], SUM.labels["done"], len(SUM.words) - 1) == (4, 7, 8)
+    cycles = {name: OPCODES[name].cycles for name in OPCODES}
+    assert (cycles["LI"], cycles["LD"], cycles["BEQZ"]) == (1, 2, 2)
+    assert (cycles["ADD"], cycles["ADDI"], cycles["BNEZ"], cycles["ST"], cycles["HALT"]) == \
+        (1, 1, 2, 2, 1)
+    assert 1 + 2 + 1 + 2 == 6 and 1 + 1 + 2 == 4 and 2 + 1 == 3
+    assert 4 + 3 * 100 + 2 == 306 and 6 + 4 * 100 + 3 == 409
+    final = Interpreter(SUM).run(sum_state(100))
+    assert (final.instructions, final.cycles) == (306, 409)
+    # ex-09-3: bubble sort of 30 values makes 30 - 1 = 29 passes; with room for two blocks the
+    # cache is flushed about twice a pass (59 times) and 119 blocks are translated instead of 7
+    _, _, small = run_both(BUBBLE, bubble_state(range(30, 0, -1)), cache_capacity=2)
+    _, _, roomy = run_both(BUBBLE, bubble_state(range(30, 0, -1)))
+    assert (small.stats.blocks_translated, small.stats.flushes) == (119, 59) == (119, 2 * 29 + 1)
+    assert roomy.stats.blocks_translated == 7
+    # ex-09-4: translating the two blocks costs 2 x 80 = 160 us and saves 2.0 - 0.5 = 1.5 us per
+    # iteration, so it pays after 160 / 1.5, about 107 iterations; 500 cold loops of 10
+    # iterations cost 500 x 160 us = 80 ms to translate plus 500 x 10 x 0.5 us = 2.5 ms to run,
+    # 82.5 ms; a threshold of 50 iterations costs 50 x 2.0 = 100 us of interpretation
+    assert 2 * 80 == 160 and 2.0 - 0.5 == 1.5 and round(160 / 1.5) == 107
+    assert 500 * 160 / 1000 == 80 and 500 * 10 * 0.5 / 1000 == 2.5 and 80 + 2.5 == 82.5
+    assert 50 * 2.0 == 100
 
 
 def test_events_figure_alt_text_quotes_the_counts():

@@ -308,9 +308,9 @@ def _chapter_cells() -> list[str]:
 
 
 def test_solution_11_2_prints_the_plan_it_describes():
-    from solutiontext import run_code, solution
+    from solutions import run_code, solution
     body = solution("11-everything-as-a-service.ipynb", "ex-11-2")
-    out = run_code(body).splitlines()
+    out = run_code(body)[1].splitlines()
     assert out[0] in body                                  # the summary line, quoted
     assert out[0] == "Plan: 1 to add, 2 to change, 1 to destroy."
     ops = [" ".join(line.split()[:3]) for line in out[1:]]
@@ -320,9 +320,9 @@ def test_solution_11_2_prints_the_plan_it_describes():
 
 
 def test_solution_11_3_prints_the_two_plans_it_describes():
-    from solutiontext import run_code, solution
+    from solutions import run_code, solution
     body = solution("11-everything-as-a-service.ipynb", "ex-11-3")
-    out = [line.split() for line in run_code(body).splitlines()]
+    out = [line.split() for line in run_code(body)[1].splitlines()]
     first, second = out[1:2], out[3:]
     assert out[0][0] == out[2][0] == "Plan:"
     assert "the plan has one action, `~ iac-db stop`" in body and [" ".join(a) for a in first] \

@@ -13,7 +13,7 @@ from virtbook.iomodel import (ATA_DMA_READ_SEQUENCE, ATA_PIO_READ_SEQUENCE, TRAN
                               ExitCosts, NestedExit, VirtioQueue, relative_performance,
                               run_emulated, run_virtio, sweep_batch_sizes, trace_emulated,
                               trace_virtio)
-from solution_check import check_printed, solution_code, solution_text, unglued_prose
+from solutions import check_printed, solution, solution_code, unglued_prose
 
 ops = st.integers(min_value=1, max_value=5000)
 batch = st.integers(min_value=1, max_value=512)
@@ -214,7 +214,7 @@ def test_chapter_4_solution_code_prints_what_the_solution_claims(label):
 
 @pytest.mark.parametrize("label", ["ex-04-2", "ex-04-3", "ex-04-4"])
 def test_chapter_4_solution_prose_quotes_numbers_only_through_glue(label):
-    prose = unglued_prose(solution_text(CH4, label))
+    prose = unglued_prose(solution(CH4, label))
     # Digits that are neither glued nor part of the exercise's own givens (1,000 reads, batch
     # sizes, cycles, GHz, 90%, ten VMX instructions, the 6 to 8% of Turtles) must not appear.
     givens = {"1,000", "16", "2,000", "2.93", "4,000", "10", "63", "1000", "512", "52", "100",

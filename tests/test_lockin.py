@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solutionlib import numbers, run_code, solution
+from solutions import numbers, printed, solution
 from virtbook.lockin import (GB_PER_TB, POLICIES, BillScenario, EgressPricing, ExitPlan,
                              exit_cost, simulate_bill, transfer_days)
 
@@ -199,7 +199,7 @@ def test_the_waiver_window_is_the_inverse_of_the_copy_time():
 
 def test_solution_14_2_quotes_the_model():
     text = " ".join(solution(CH14, "ex-14-2").split())
-    one, two = numbers(run_code(solution(CH14, "ex-14-2")))
+    one, two = numbers(printed(CH14, "ex-14-2"))
     assert (one, two) == (2653.9, 2696.6)
     assert "USD 2,653.90" in text and "USD 2,696.60" in text
     assert f"USD {two - one:.2f}" in text
@@ -214,13 +214,50 @@ def test_solution_14_2_quotes_the_model():
     assert extra_tier - free_saved == pytest.approx(two - one)
 
 
+def test_ex_14_2_and_14_3_hand_numbers():
+    """Every number ex-14-2 and ex-14-3 work out by hand, from the model (registered in
+    tests/test_solution_numbers.py)."""
+    p = EgressPricing()
+    assert (GB_PER_TB, p.free_gb_per_month, p.tier_gb[0]) == (1024, 100, 10_240)
+    assert p.price_per_gb[:2] == (0.09, 0.085)
+    # (a) 30 TB = 30,720 GB, 30,620 charged: 10,240 at 0.09 = 921.60, 20,380 at 0.085 = 1,732.30
+    assert 30 * 1024 == 30_720 and 30_720 - 100 == 30_620 and 30_620 - 10_240 == 20_380
+    assert round(10_240 * 0.09, 2) == 921.60 and round(20_380 * 0.085, 2) == 1732.30
+    assert round(p.month_cost(30 * 1024), 2) == 2653.90
+    # (b) 15,360 GB a month, 15,260 charged: 921.60 plus 5,020 at 0.085 = 426.70, 1,348.30 a month
+    assert 15 * 1024 == 15_360 and 15_360 - 100 == 15_260 and 15_260 - 10_240 == 5_020
+    assert round(5_020 * 0.085, 2) == 426.70 and round(921.60 + 426.70, 2) == 1348.30
+    assert round(2 * p.month_cost(15 * 1024), 2) == 2696.60
+    # two months cost 42.70 more: 10,240 x (0.09 - 0.085) = 10,240 x 0.005 = 51.20 more, less
+    # 100 x 0.085 = 8.50
+    assert round(0.09 - 0.085, 3) == 0.005 and round(10_240 * 0.005, 2) == 51.20
+    assert round(100 * 0.085, 2) == 8.50 and round(51.20 - 8.50, 2) == 42.70 == round(2696.60 - 2653.90, 2)
+    # ex-14-3, seed 14: four forgotten VMs cost 9.22 a day; the bill reaches about 1,242 of the
+    # 1,300 budget; found at the invoice on day 33.3 after about 254; with alerts at 80 percent
+    # and data 8 hours old, actual spend fires on day 17.0 (534 instead of 718) and the forecast
+    # on day 7.0 (73 instead of 180)
+    small = simulate_bill(BillScenario(forgotten_vms=4), seed=14)
+    tight = simulate_bill(BillScenario(threshold=0.8, data_lag_h=8), seed=14).outcomes
+    default = simulate_bill(BillScenario(), seed=14).outcomes
+    s = small.scenario
+    assert round(s.forgotten_vms * s.price_per_hour * 24, 2) == 9.22 and s.budget == 1300
+    invoice = small.outcomes["invoice"]
+    assert (round(invoice.month_total), round(invoice.stop_h / 24, 1), round(invoice.fleet_cost)) \
+        == (1242, 33.3, 254)
+    assert (round(tight["actual"].alert_h / 24, 1), round(tight["actual"].fleet_cost),
+            round(default["actual"].fleet_cost)) == (17.0, 534, 718)
+    assert (round(tight["forecast"].alert_h / 24, 1), round(tight["forecast"].fleet_cost),
+            round(default["forecast"].fleet_cost)) == (7.0, 73, 180)
+    assert 0.8 * 100 == 80
+
+
 def test_solution_14_3_quotes_the_model():
     text = " ".join(solution(CH14, "ex-14-3").split())
-    printed = run_code(solution(CH14, "ex-14-3"))
+    out = printed(CH14, "ex-14-3")
     small, tight = simulate_bill(BillScenario(forgotten_vms=4), seed=14), \
         simulate_bill(BillScenario(threshold=0.8, data_lag_h=8), seed=14)
     default = simulate_bill(BillScenario(), seed=14).outcomes
-    assert "\n".join(small.trace() + tight.trace()) + "\n" == printed
+    assert "\n".join(small.trace() + tight.trace()) + "\n" == out
     s = small.scenario
     assert f"USD {s.forgotten_vms * s.price_per_hour * 24:.2f} a day" in text
     assert f"USD {small.outcomes['invoice'].month_total:,.0f}" in text

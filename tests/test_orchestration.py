@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapter_solutions import alt_text, markdown, run_solution, solution
+from solutions import alt_text, markdown, run_solution, solution
 from virtbook import orchestration as orc
 from virtbook.orchestration import (
     ControlPlane, Deployment, Node, NodeFailure, NodeRecovery, Scale, simulate_cluster,
@@ -463,6 +463,34 @@ def test_ex_08_3_solution_outages_are_the_simulated_ones():
     for quoted in ("under 90 s", "NotReady at 135 s", "outage about 74 s", "evicted at 165 s",
                    "about 58 s"):
         assert quoted in text, quoted
+
+
+def test_ex_08_2_to_4_hand_numbers():
+    """What ex-08-2, ex-08-3 and ex-08-4 work out by hand, from the model's parameters
+    (registered in tests/test_solution_numbers.py)."""
+    cp = ControlPlane()
+    renew, period, grace = (cp.lease_renew_interval_s, cp.node_monitor_period_s,
+                            cp.node_monitor_grace_period_s)
+    assert (renew, period, grace, cp.toleration_seconds) == (10, 5, 50, 300)
+    # ex-08-2 (a): failure at 120 s, last renewal at 110 s, more than 50 s old from 161 s,
+    # first check after that at 165 s, eviction at 465 s
+    last = max(t for t in range(0, 120, renew))
+    assert last == 110 and last + grace + 1 == 161
+    assert min(t for t in range(0, 1000, period) if t > last + grace) == 165 == 465 - 300
+    # (b): the mark comes grace - renew = 40 s after the failure at the soonest (a failure just
+    # before a renewal) and grace + period = 55 s at the latest; the simulator lies in between
+    assert (grace - renew, grace + period) == (40, 55)
+    nodes, deps, _ = orc.default_cluster()
+    for failure in range(100, 121):
+        r = simulate_cluster(nodes, deps, [NodeFailure("node-2", failure)], duration_s=200)
+        marked = next(e.time_s for e in r.events if "NotReady" in e.message)
+        assert 40 <= marked - failure <= 55
+    assert (cp.pod_startup_min_s, cp.pod_startup_max_s) == (3, 8)
+    # ex-08-3 (b): with a grace period of 20 s detection takes 135 - 120 = 15 s
+    assert 135 - 120 == 15
+    # ex-08-4 (b): api shares two CPUs with n miner threads and itself: 2 / (n + 2), so
+    # 2 / 18 = 0.11 for 16 threads and at least 2 / (2 + 2) = 0.5 for one or two
+    assert 16 + 2 == 18 and round(2 / 18, 2) == 0.11 and 2 / (2 + 2) == 0.5
 
 
 def test_noisy_figure_alt_text_holds_for_the_demo_runs():

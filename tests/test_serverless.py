@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solutionlib import numbers, run_code, solution
-from virtbook.serverless import (M5_LARGE, SECONDS_PER_MONTH, FunctionConfig, LambdaPricing,
+from solutions import numbers, run_code, solution
+from virtbook.serverless import (M5_LARGE, MB_PER_VCPU, SECONDS_PER_MONTH, FunctionConfig, LambdaPricing,
                                  Platform, VMOffer, break_even_rate, diurnal_arrivals,
                                  lambda_monthly_cost, poisson_arrivals, simulate, sweep, trace,
                                  vm_monthly_cost)
@@ -271,14 +271,14 @@ CH12 = "chapters/12-serverless.ipynb"
 
 def test_solution_12_1_prints_what_it_claims():
     text = solution(CH12, "ex-12-1")
-    timer, poisson = numbers(run_code(text))
+    timer, poisson = numbers(run_code(text)[1])
     assert timer == 1.0 and "100% cold" in text
     assert poisson == pytest.approx(math.exp(-2 / 3), abs=0.03) and "0.51" in text
 
 
 def test_solution_12_2_quotes_the_model():
     text = solution(CH12, "ex-12-2")
-    be, cpu, vm = numbers(run_code(text))
+    be, cpu, vm = numbers(run_code(text)[1])
     assert (be, cpu, vm) == (0.82, 116, 8.33)
     for quoted in ("0.82 requests per", "116 ms of CPU", "$8.33", "1.73"):
         assert quoted in " ".join(text.split())
@@ -297,14 +297,14 @@ def test_solution_12_2_quotes_the_model():
     assert f"{machine / per_request / 1e6:.2f}$ million" in flat
     assert f"about {rate:.2f} per second" in flat
     assert f"= {fn.vcpu_share:.2f}$ of a vCPU" in flat
-    assert f"uses {busy:.3f} of a vCPU, {busy - bill.baseline_vcpus_per_vm:.3f} above" in flat
+    assert f"uses {busy:.4f} of a vCPU, {busy - bill.baseline_vcpus_per_vm:.4f} above" in flat
     assert f"\\approx \\${bill.surplus_usd:.2f}$" in flat
     assert bill.total == pytest.approx(8.33, abs=0.005)
 
 
 def test_solution_12_3_quotes_the_model():
     text = solution(CH12, "ex-12-3")
-    printed = run_code(text).split()
+    printed = run_code(text)[1].split()
     rates = [float(x) for x in printed[2::3]]
     assert rates == [2.8, 0.82, 2.8]
     assert "about 2.8" in text and "about 0.82" in text
@@ -313,6 +313,60 @@ def test_solution_12_3_quotes_the_model():
         per_request = LambdaPricing().cost_per_request(mb, 100.0)
         assert f"{per_request * 1e6:.2f} \\times 10^{{-6}}" in flat
     assert 512 / 1769 == pytest.approx(0.29, abs=0.005) and 1769 / 512 == pytest.approx(3.5, abs=0.05)
+
+
+def test_ex_12_hand_numbers():
+    """Every number ex-12-1 to ex-12-4 work out by hand, from the model's prices and rules
+    (registered in tests/test_solution_numbers.py)."""
+    fn, pf = FunctionConfig(), Platform(keep_alive_s=600.0)
+    # ex-12-1: a timer every 15 minutes is 100% cold; Poisson at 4 per hour is cold with
+    # probability e^(-(4/3600) x 600) = e^(-2/3), about 0.51; a timer every 5 minutes is cold once
+    assert simulate([k * 900.0 for k in range(200)], fn, pf).cold_start_fraction * 100 == 100
+    assert 10 * 60 == 600 and 4 / 3600 * 600 == pytest.approx(2 / 3)
+    assert round(math.exp(-2 / 3), 2) == 0.51
+    every_5 = simulate([k * 5 * 60.0 for k in range(200)], fn, pf)
+    assert every_5.cold_start_fraction == pytest.approx(1 / 200)
+    # ex-12-2: 5,000,000 requests x 0.2 GB-s = 1,000,000 GB-s at 0.0000166667: 16.67, plus 1.00
+    # for requests: 17.67; one request 0.0000002 + 0.2 x 0.0000166667 = 3.53e-6; the machine
+    # 0.0104 x 720 = 7.49 a month, break-even 7.49 / 3.53e-6 = 2.12 million a month, 0.82 per s
+    price = LambdaPricing()
+    assert price.usd_per_million_requests / 1e6 == pytest.approx(0.0000002)
+    assert price.usd_per_gb_second == 0.0000166667
+    assert 5_000_000 * 0.2 == 1_000_000 and round(1_000_000 * price.usd_per_gb_second, 2) == 16.67
+    assert round(lambda_monthly_cost(5e6, 5e6 * 0.2), 2) == 17.67
+    per_request = price.cost_per_request(1024, 200.0)
+    assert round(per_request * 1e6, 2) == 3.53
+    vm = VMOffer()
+    assert round(vm.usd_per_hour * 720, 2) == 7.49 and SECONDS_PER_MONTH / 3600 == 720
+    assert round(7.49 / 3.53e-6 / 1e6, 2) == 2.12
+    fn2 = FunctionConfig(memory_mb=1024, duration_ms=200.0, duration_sigma=0.0)
+    assert round(break_even_rate(fn2), 2) == 0.82
+    rate = 5e6 / SECONDS_PER_MONTH
+    assert round(rate, 2) == 1.93
+    # 1,024 / 1,769 = 0.58 of a vCPU for 200 ms: 116 ms of CPU; the baseline 0.2 of a vCPU covers
+    # 0.2 / 0.1158, about 1.73 images a second; 1.93 a second use 0.2233, 0.0233 above the baseline, at
+    # 0.05 per vCPU-hour for 720 hours: 0.84 of credits, 8.33 in all
+    assert (MB_PER_VCPU, round(1024 / 1769, 2), round(fn2.vcpu_ms)) == (1769, 0.58, 116)
+    assert vm.baseline * vm.vcpus == 0.2 and round(fn2.vcpu_ms / 1000, 4) == 0.1158
+    assert round(0.2 / 0.1158, 2) == 1.73 == round(vm.baseline_rps(fn2.vcpu_ms), 2)
+    busy = rate * fn2.vcpu_ms / 1000
+    assert (round(busy, 4), round(busy - 0.2, 4)) == (0.2233, 0.0233)
+    assert vm.surplus_usd_per_vcpu_hour == 0.05 and round(0.0233 * 0.05 * 720, 2) == 0.84
+    assert round(vm_monthly_cost(rate, function=fn2), 2) == 8.33
+    # ex-12-3: 2 GB x 0.1 s = 0.2 GB-s instead of 0.05; 1.03e-6 per request at 512 MB, 0.2e-6 +
+    # 0.2 x 1.66667e-5 = 3.53e-6 at 2,048 MB; break-even 2.8, then 0.82, and 2.8 again at 25 ms
+    # (2 x 0.025 = 0.05 GB-s); 512 MB buys 0.29 of a vCPU, 2,048 MB one, a factor of 3.5
+    assert 2 * 0.1 == 0.2 and 0.5 * 0.1 == 0.05 and 2 * 0.025 == 0.05 and 100 / 4 == 25
+    assert round(price.cost_per_request(512, 100.0) * 1e6, 2) == 1.03
+    assert round(price.cost_per_request(2048, 100.0) * 1e6, 2) == 3.53
+    assert round(price.usd_per_gb_second * 1e5, 5) == 1.66667
+    rates = [round(break_even_rate(FunctionConfig(memory_mb=mb, duration_ms=ms,
+                                                  duration_sigma=0.0)), 2)
+             for mb, ms in ((512, 100.0), (2048, 100.0), (2048, 25.0))]
+    assert rates == [2.8, 0.82, 2.8]
+    assert round(512 / 1769, 2) == 0.29 and round(1769 / 512, 1) == 3.5
+    # ex-12-4: Little's law, 2,500 per second x 0.3 s = 750 environments
+    assert 300 / 1000 == 0.3 and 2500 * 0.3 == 750
 
 
 # --- bad input -------------------------------------------------------------------------------

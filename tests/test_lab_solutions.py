@@ -1,0 +1,88 @@
+"""The numbers the labs' worked solutions quote, checked where they come from.
+
+L1 to L4 describe what the test-driver fleet (labs/fleet.xml) and the labs' helpers give, and
+what a real host shows; the labs' own check cells assert the real-host numbers when they run on
+one. L5 and L6 glue their simulator numbers; the few they work out by hand are asserted here.
+tests/test_solution_numbers.py lists each number against the test below that asserts it.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from booklib import ROOT, load_notebook, source
+from virtbook import labs
+from virtbook.cpu import VM as CpuVM
+from virtbook.cpu import Host as CpuHost
+from virtbook.cpu import IOBound, simulate as cpu_simulate
+from virtbook.memory import PAGES_PER_MB, thresholds
+
+libvirt = pytest.importorskip("libvirt")
+
+
+def _checks(lab: str) -> str:
+    """The lab's check cells ("# Check your work"), joined."""
+    nb = load_notebook(ROOT / "labs" / lab)
+    return "\n".join(source(c) for c in nb["cells"]
+                     if c["cell_type"] == "code" and source(c).startswith("# Check your work"))
+
+
+def test_l1_fleet_numbers():
+    conn = labs.connect(quiet=True)
+    try:
+        model, memory_mib, cpus, _, nodes, sockets, cores, threads = conn.getInfo()
+        assert (cpus, memory_mib) == (16, 65536)                      # ex-l1-1
+        assert (nodes, sockets, cores, threads) == (1, 1, 8, 2)
+        running = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+        assert sorted(d.name() for d in running) == ["db01", "web01"]  # ex-l1-2
+        assert sum(d.info()[3] for d in running) == 6
+        assert sum(d.info()[2] for d in running) // 1024 == 10240     # KiB / 1024 = MiB
+    finally:
+        conn.close()
+
+
+def test_l2_to_l4_lab_vm_defaults_and_checks():
+    defaults = inspect.signature(labs.create_lab_vm).parameters
+    # the lab VM has 128 MiB (ex-l2-3, ex-l4-4) on a 16 MiB disk (ex-l3-2)
+    assert (defaults["memory_mib"].default, defaults["disk_mib"].default) == (128, 16)
+    l2 = _checks("02-snapshots.ipynb")
+    assert "assert memory_after_revert_mib == 128" in l2
+    # ex-l2-3 and ex-l2-4: back at v1 the disk starts with 0x22 (four bytes); before the revert
+    # it held 0x55; ex-l2-5: two snapshots (base, v1) remain, which undefine() refuses
+    assert "bytes_after_revert == bytes([0x22] * 4)" in l2
+    assert "bytes_after_delete == bytes([0x22] * 4)" in l2
+    assert "bytes([0x55] * 4)" in l2 and "lab_vm.snapshotNum() == 2" in l2
+    # ex-l3-3: the source disk starts with 0xab, the clone's with 0xcd
+    assert "source_bytes == bytes([0xAB] * 4) and clone_bytes == bytes([0xCD] * 4)" in \
+        _checks("03-clones.ipynb")
+    # ex-l4-1: one live vCPU, a maximum of 2, so asking for 2 + 1 = 3 is refused
+    assert "(vcpus_before, vcpus_max, vcpus_after) == (1, 2, 2)" in _checks("04-resource-controls.ipynb")
+    assert 2 + 1 == 3
+
+
+def test_l5_hand_numbers():
+    # ex-l5-1: 3/4 against a default competitor needs three times its weight: 768 / (768 + 256)
+    # under credit, 300 / (300 + 100) under CFS
+    assert 3 * 256 == 768 and 768 / (768 + 256) == 0.75 == 3 / 4
+    assert 3 * 100 == 300 and 300 / (300 + 100) == 0.75
+    # ex-l5-3: IOBound(4, 6) demands 4 / (4 + 6) = 0.4 pCPU; three always-busy VMs on two pCPUs
+    # (a ratio of 1.5) are each ready about 33 percent of the time
+    assert 4 / (4 + 6) == 0.4 and 3 / 2 == 1.5
+    r = cpu_simulate(CpuHost(pcpus=2), [CpuVM(f"v{i}") for i in range(3)], "credit",
+                     duration_ms=6000)
+    assert round(np.mean(list(r.vcpu_ready_pct.values()))) == 33
+    assert IOBound(run_ms=4, block_ms=6).run_ms == 4
+
+
+def test_l6_hand_numbers():
+    # ex-l6-1: each guest touches 80 % of 2 GiB, 1638 MB; the soft threshold is 4 percent of the
+    # 16384 MB host, 655 MB; the cliff is shown at 16 VMs, the largest fleet the lab runs
+    assert int(0.80 * 2048) == 1638
+    soft_mb = thresholds(16384).soft / PAGES_PER_MB
+    assert round(soft_mb) == 655 and round(100 * soft_mb / 16384) == 4
+    nb = "\n".join(source(c) for c in load_notebook(ROOT / "labs" / "06-overcommit-experiments.ipynb")["cells"])
+    assert "HOST_MB = 16384" in nb and "fleet_sizes = list(range(1, 17))" in nb
+    # ex-l6-4: at tau = 0.75 an idle page costs 1 / (1 - 0.75) = 4 active ones
+    assert "taus = (0.0, 0.25, 0.5, 0.75)" in nb and 1 / (1 - 0.75) == 4
