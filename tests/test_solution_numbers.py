@@ -182,7 +182,11 @@ CH13 = "tests/test_cloudsec.py::test_solution_13_3_quotes_what_its_code_computes
 CH14 = "tests/test_lockin.py::"
 LABS = "tests/test_lab_solutions.py::"
 
+CH2 = "tests/test_vmconfig.py::"
+
 REGISTRY: dict[str, dict[str, str]] = {
+    "ex-02-4": _asserted(CH2 + "test_exercise_numbers_of_chapter_2", "4,000,000,000 1024"),
+    "ex-02-5": _asserted(CH2 + "test_exercise_5_slot_range_of_chapter_2", "0x1f 0x1F"),
     "ex-03-1": _asserted(CH3, "24"),
     "ex-03-2": _asserted(CH3, "0.20 80 45 90"),
     "ex-03-4": _asserted(CH3, "5 10"),

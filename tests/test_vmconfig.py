@@ -307,7 +307,16 @@ def test_exercise_numbers_of_chapter_2():
     sizes = {unit: vc.parse_domain_xml(f"<domain><name>m</name><memory unit='{unit}'>4</memory>"
                                        "<vcpu>1</vcpu></domain>") for unit in ("GB", "G")}
     assert sizes["GB"].memory_kib == 3_906_250 and sizes["G"].memory_kib == 4_194_304
+    assert sizes["GB"].memory_kib == 4_000_000_000 / 1024   # the division solution 4 shows
     assert sizes["GB"].memory_mib == pytest.approx(3814.70, abs=0.005)
+
+
+def test_exercise_5_slot_range_of_chapter_2():
+    """Solution 5(c): a PCI bus has slots 0x00 to 0x1f, so slot 0x20 is refused when parsed."""
+    assert vc.PCI_LIMITS["slot"] == (0, 0x1F) == (0, 0x1f)
+    with pytest.raises(ValueError, match="PCI slot of <interface> must be an integer 0..31"):
+        vc.parse_domain_xml(domain("<interface type='network'><address type='pci' domain='0' "
+                                   "bus='0' slot='0x20' function='0'/></interface>"))
 
 
 @pytest.mark.parametrize("devices, vcpu", [
