@@ -1,13 +1,13 @@
 """The notebooks as a student opens them: JupyterLab itself, driven in Debian's Chromium.
 
-JupyterLab (the pinned version, with jupyterlab-myst, and the settings Binder installs from
-binder/overrides.json) is started on a free localhost port with a random token, over a copy of
+JupyterLab (the pinned version, with jupyterlab-myst, and the settings and styles Binder installs
+from binder/) is started on a free localhost port with a random token, over a copy of
 the notebooks, so nothing the test does is saved into the repository. Each notebook of ``CASES``
 is opened at 1366x768, checked as it opens, run with Run All, and checked again:
 
 - no raw MyST is visible in rendered Markdown (``:::{``, ``{glue``, ``{term}``, ``{doc}``,
-  ``{eval}``...), no "Unknown Directive" box, and no inline expression failed or stayed
-  unevaluated;
+  ``{eval}``...), no "Unknown Directive" box, no inline expression failed or stayed
+  unevaluated, and no margin note runs over the text;
 - every computed number the prose quotes is visible in its cell, both before running (from the
   values the notebook stores) and after Run All (evaluated again by the kernel), except in
   cells whose numbers come from a live measurement (tagged nbval-ignore-output), which must only
@@ -113,10 +113,15 @@ class Lab:
         # Test only: render every cell, not just those in view, so all text can be read at once.
         overrides["@jupyterlab/notebook-extension:tracker"] = {"windowingMode": "none"}
         (settings / "overrides.json").write_text(json.dumps(overrides), encoding="utf-8")
+        # Binder's Jupyter config folder: the book's styles and the setting that loads them.
+        config = workdir / "config"
+        (config / "custom").mkdir(parents=True)
+        shutil.copy(ROOT / "binder" / "custom.css", config / "custom" / "custom.css")
+        shutil.copy(ROOT / "binder" / "jupyter_server_config.json", config)
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(workdir / "config"))
+                   JUPYTER_CONFIG_DIR=str(config))
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
                f"--port={self.port}", "--port-retries=0", f"--ServerApp.token={self.token}",
                f"--ServerApp.root_dir={self.dir}", f"--LabApp.app_settings_dir={settings}",
@@ -166,6 +171,8 @@ MARKDOWN_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Ce
             .map(c => c.innerText).filter(t => window.__exprs && window.__exprs.has(t)),
         failed: Array.from(cell.querySelectorAll(
             '[data-mime-type="application/vnd.jupyter.stderr"]')).map(e => e.innerText),
+        overflowing: Array.from(cell.querySelectorAll('.myst aside')).filter(a =>
+            a.scrollHeight > a.getBoundingClientRect().height + 1).map(a => a.innerText.slice(0, 60)),
     } : null).filter(x => x)"""
 
 STATE_JS = """() => {
@@ -246,6 +253,8 @@ def text_problems(nb: LabNotebook, numbers: dict, compare_live: bool) -> list[st
                             f"...{cell['text'][start:raw.end() + 60]!r}")
         if cell["failed"]:
             problems.append(f"{where}: inline expressions failed: {cell['failed']}")
+        if cell["overflowing"]:
+            problems.append(f"{where}: a margin note runs over the text: {cell['overflowing']}")
         if cell["unevaluated"]:
             problems.append(f"{where}: inline expressions shown as code: {cell['unevaluated']}")
         live, texts = numbers.get(cell["index"], (False, []))
@@ -370,6 +379,13 @@ def test_installed_jupyterlab_loads_jupyterlab_myst():
     line = next((x for x in out.splitlines() if "jupyterlab-myst" in x), "")
     assert line and "enabled" in line and "OK" in line, f"jupyterlab-myst is not loaded:\n{out}"
     assert "not compatible" not in out, out
+
+
+def test_binder_installs_the_book_styles_for_jupyterlab():
+    config = json.loads((ROOT / "binder" / "jupyter_server_config.json").read_text("utf-8"))
+    assert config["LabApp"]["custom_css"] is True
+    post_build = (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
+    assert "binder/custom.css" in post_build and "binder/jupyter_server_config.json" in post_build
 
 
 def test_binder_switches_off_the_news_popup():
