@@ -18,9 +18,12 @@ is opened at 1366x768, checked as it opens, run with Run All, and checked again:
 A second test removes the stored values from a copy of one notebook and checks that Run All
 fills them in, so the numbers really come from the kernel and not only from what is stored.
 
-Adding a notebook is adding a ``Case``; ``Case.checks`` takes extra functions that get the
-``LabNotebook`` after Run All (a control change that must redraw a figure within a budget, a
-demo that must fit the window, a student lab whose error must name the task).
+Adding a notebook is adding a ``Case``. ``Case.checks`` takes functions that get the
+``LabNotebook`` after Run All: a control change that must redraw a figure within a budget
+(``nb.cell(i)`` is the cell's locator; move a slider in it and time the new image), a demo that
+must fit the window (``nb.box(locator)`` against ``VIEWPORT``). ``Case(..., student=True)`` opens
+the lab's student edition (tools/make_student.py), whose unsolved tasks stop Run All at the first
+error: list that cell in ``error_cells`` and check its message with ``nb.error_text(i)``.
 """
 from __future__ import annotations
 
@@ -68,6 +71,8 @@ class Case:
     checks: tuple[Callable[["LabNotebook"], None], ...] = ()
     #: Code cells allowed to end in an error (a student lab's unsolved task), by cell index.
     error_cells: tuple[int, ...] = ()
+    #: Open the lab's student edition (solutions replaced by stubs) instead of the notebook.
+    student: bool = False
 
 
 CASES = [
@@ -222,15 +227,33 @@ class LabNotebook:
         start = time.monotonic()
         self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         deadline = start + RUN_ALL_BUDGET_S
+        settled = 0
         while True:
             state = self.state()
-            if all(c is not None for c in state["counts"]) and state["kernel"] == "idle":
+            # done: every cell ran, or an error stopped Run All (the rest are not run)
+            done = state["kernel"] == "idle" and (
+                all(c is not None for c in state["counts"]) or state["errors"])
+            settled = settled + 1 if done else 0
+            if settled >= 2:
                 break
             assert time.monotonic() < deadline, (
                 f"{self.path}: Run All did not finish in {RUN_ALL_BUDGET_S} s: {state}")
             self.page.wait_for_timeout(250)
         self.page.wait_for_timeout(1500)  # Markdown cells re-render with their new values
         return time.monotonic() - start
+
+    def cell(self, index: int):
+        """The Playwright locator of notebook cell ``index`` (counting every cell)."""
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def box(self, locator) -> dict:
+        """Where ``locator`` is drawn, in CSS pixels of the 1366x768 window."""
+        return locator.bounding_box()
+
+    def error_text(self, index: int) -> str:
+        """The text of the error output of code cell ``index`` (counting every cell)."""
+        errors = self.cell(index).locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+        return "\n".join(errors.all_inner_texts())
 
     def news_popup(self) -> bool:
         return self.page.get_by_text(NEWS).count() > 0
@@ -303,10 +326,22 @@ def _load(path: Path) -> dict:
 @pytest.mark.browser
 @pytest.mark.parametrize("case", CASES, ids=[c.path for c in CASES])
 def test_notebook_reads_as_the_book_in_jupyterlab(lab, browser, case):
-    nb_json = _load(lab.dir / case.path)
+    path = case.path
+    if case.student:
+        sys.path.insert(0, str(ROOT / "tools"))
+        import make_student
+        import nbformat
+
+        source = lab.dir / case.path
+        student, _ = make_student.student_notebook(nbformat.read(source, as_version=4),
+                                                   source.name)
+        target = source.with_name(source.stem + "-student.ipynb")
+        nbformat.write(student, target)
+        path = target.relative_to(lab.dir).as_posix()
+    nb_json = _load(lab.dir / path)
     numbers = expected_numbers(nb_json)
     exprs = {e["expression"] for c in nb_json["cells"] for e in inline_expressions.stored(c)}
-    nb = LabNotebook(browser, lab, case.path, exprs)
+    nb = LabNotebook(browser, lab, path, exprs)
     try:
         assert not nb.news_popup(), "the Jupyter news pop-up covers the notebook"
         before = text_problems(nb, numbers, compare_live=True)
@@ -317,6 +352,7 @@ def test_notebook_reads_as_the_book_in_jupyterlab(lab, browser, case):
         assert not errors, f"{case.path}: code cells {errors} ended in an error after Run All"
         after = text_problems(nb, numbers, compare_live=False)
         assert not after, f"{case.path} after Run All ({seconds:.1f} s):\n" + "\n".join(after)
+        print(f"{case.path}: Run All took {seconds:.1f} s in JupyterLab")
         for check in case.checks:
             check(nb)
         assert not nb.news_popup(), "the Jupyter news pop-up covers the notebook"
