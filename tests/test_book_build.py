@@ -45,9 +45,14 @@ def test_front_page_links_every_chapter(built, root):
 
 
 def glued_figures(path: Path) -> list[tuple[str, str]]:
-    """(name, alt) of every glue:figure a notebook page shows."""
+    """(name, alt) of every glued figure a notebook page shows: ``{glue:figure} NAME``, or
+    ``{figure}`` without an image, which shows the figure glued under its ``:name:``."""
     text = "\n".join(source(c) for c in load_notebook(path)["cells"] if c["cell_type"] == "markdown")
-    return re.findall(r"\{glue:figure\}\s*(\S+)\s*\n(?:\s*:[a-z]+:.*\n)*?\s*:alt:\s*(.+)", text)
+    found = re.findall(r"\{glue:figure\}\s*(\S+)\s*\n(?:\s*:[a-z]+:.*\n)*?\s*:alt:\s*(.+)", text)
+    for block in re.findall(r"\{figure\}[ \t]*\n((?:[ \t]*:[a-z]+:.*\n)+)", text):
+        options = dict(re.findall(r":([a-z]+):[ \t]*(.*)", block))
+        found.append((options.get("name", "?"), options.get("alt", "")))
+    return found
 
 
 def test_every_figure_is_in_the_html_with_its_alt_text(built, root):

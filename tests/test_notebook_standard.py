@@ -1,14 +1,21 @@
 """Every notebook is stored the way nbval and the book need it: executed top to bottom in one
 clean run, with no errors or stderr, and every nbval marker explained."""
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from booklib import code_cells, load_notebook, notebooks, source
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import inline_expressions  # noqa: E402
+
 NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "nbval-check-output"}
-NBVAL_COMMENT = re.compile(r"^#\s*NBVAL_[A-Z_]+", re.M)
-REASON = re.compile(r"^#\s*(nbval-[a-z-]+|NBVAL_[A-Z_]+)\s*[:-]\s*\S.{4,}", re.M)
+#: A harness comment in code students read: nbval's own "# NBVAL_..." or our old "# nbval-...".
+NBVAL_COMMENT = re.compile(r"^[ \t]*#[ \t]*(NBVAL_[A-Z_]+|nbval-[a-z-]+)", re.M)
+#: Where a marker's reason lives: the cell's metadata, out of the code students read.
+REASON_KEY = "nbval-reason"
 
 NOTEBOOKS = notebooks()
 
@@ -41,14 +48,44 @@ def test_no_errors_or_stderr_stored(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
-def test_every_nbval_marker_has_a_reason(path):
-    for i, cell in enumerate(code_cells(load_notebook(path))):
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        marked = tags & NBVAL_TAGS or NBVAL_COMMENT.search(source(cell))
-        if marked:
-            assert REASON.search(source(cell)), (
-                f"{path.name} code cell {i} carries an nbval marker {sorted(tags & NBVAL_TAGS)} "
-                "without a one-line reason: start the cell with '# nbval-ignore-output: <why>'")
+def test_every_nbval_marker_is_a_tag_with_a_reason_in_metadata(path):
+    """nbval markers are cell tags; the one-line reason for each sits in the cell's metadata
+    (``nbval-reason``), never as a comment in code that students read.
+    ``python tools/convert_for_jupyterlab.py --markers-only NOTEBOOK`` moves old comments."""
+    for i, cell in enumerate(load_notebook(path)["cells"]):
+        metadata = cell.get("metadata", {})
+        tags = set(metadata.get("tags", [])) & NBVAL_TAGS
+        reason = metadata.get(REASON_KEY)
+        where = f"{path.name} cell {i}"
+        if cell["cell_type"] == "code":
+            comment = NBVAL_COMMENT.search(source(cell))
+            assert not comment, (
+                f"{where} has the harness comment {comment.group(0).strip()!r} in its code: make it "
+                f"a cell tag with the reason in metadata['{REASON_KEY}']")
+        if tags:
+            assert isinstance(reason, str) and len(reason.strip()) >= 5 and "\n" not in reason, (
+                f"{where} carries {sorted(tags)} without a one-line reason in "
+                f"metadata['{REASON_KEY}']")
+        else:
+            assert reason is None, (
+                f"{where} has metadata['{REASON_KEY}'] but no nbval tag: remove the stale reason")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_every_inline_expression_has_a_stored_value(path):
+    """Each {eval} in the prose has its value stored next to it (as jupyterlab-myst stores it), so
+    the HTML book and a student who opens the notebook see the number; run_notebooks.py stores
+    them. That the values are current is checked under nbval (conftest.py)."""
+    for i, cell in enumerate(load_notebook(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        exprs = inline_expressions.expressions(source(cell))
+        stored = inline_expressions.stored(cell)
+        assert [e["expression"] for e in stored] == exprs, (
+            f"{path.name} cell {i}: stored values do not match its inline expressions; "
+            "run `python tools/run_notebooks.py` on it")
+        bad = inline_expressions.failures(stored)
+        assert not bad, f"{path.name} cell {i}: {bad}"
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -9,6 +9,12 @@ compares, so run this after changing a notebook. Cell timing metadata is not rec
 diffs small. Widget state is not stored: a live widget needs a kernel, so the HTML book shows a
 static figure and a kernel-free view instead, and a cell that displays a widget is tagged
 ``remove-output`` (tests/test_notebook_standard.py checks this).
+
+Each Markdown cell's inline expressions (``{eval}`...```) are evaluated in the same kernel at
+that cell's place, after the code above it, and their values stored in the cell's metadata
+(``user_expressions``, as jupyterlab-myst stores them): the HTML book and a student who opens the
+notebook see them, and the notebook tests fail when one is stale (tools/inline_expressions.py).
+An expression that fails stops the run, like a failing cell.
 """
 from __future__ import annotations
 
@@ -19,13 +25,37 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inline_expressions  # noqa: E402  (tools/ is not a package)
+
+
+class ExpressionClient(NotebookClient):
+    """Runs code cells as nbclient does, and evaluates Markdown cells' inline expressions."""
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None,
+                                 store_history=True):
+        if cell.cell_type != "markdown":
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        exprs = inline_expressions.expressions(cell.source)
+        results = []
+        if exprs:
+            msg_id = self.kc.execute(**inline_expressions.request(exprs))
+            reply = await self.async_wait_for_reply(msg_id)
+            results = inline_expressions.entries(exprs, reply["content"])
+            bad = inline_expressions.failures(results)
+            if bad:
+                raise RuntimeError(f"cell {cell_index}: " + "; ".join(bad))
+        inline_expressions.store(cell, results)
+        return cell
+
 
 def run(path: Path, timeout: int = 300) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=True,  # (nbclient needs it for Output widgets; dropped below)
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = ExpressionClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                              store_widget_state=True,  # (nbclient needs it for Output widgets; dropped below)
+                              resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)

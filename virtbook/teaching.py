@@ -462,8 +462,9 @@ _SLIDE_NOTE = re.compile(r"^\s*(?::{3,}|`{3,})\{margin\}\s*(?:Deepens\s+)?[Ss]li
 _CLOSER_LOOK = re.compile(r"^\s*(?::{3,}|`{3,})\{admonition\}\s*(A closer look(?::\s*(.*?))?)\s*$")
 #: Sentences that only restate the slide ("The slide says ...") before the box answers it.
 _RESTATES = re.compile(r"^(?:The|This) (?:slide|lecture)(?:'s)?\b|^The lecture's\b|\bare told\b")
-#: A number glued in from a code cell: the table cannot show it, so its sentence is left out.
-_GLUED = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
+#: A number computed by a code cell ({glue:text} or an {eval} inline expression): the table
+#: cannot show it, so its sentence is left out.
+_GLUED = re.compile(r"\{(?:glue(?::\w+)?|eval)\}`[^`]*`")
 
 
 def box_answer(body: str, max_words: int = 60) -> str:
