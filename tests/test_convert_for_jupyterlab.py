@@ -91,6 +91,14 @@ def test_a_loop_key_becomes_a_dict_filled_in_the_loop():
                            "{eval}`f\"{share['web']:.0%}\"`.")
 
 
+def test_an_unused_glue_import_goes_when_the_last_call_was_rewritten_by_hand():
+    nb = notebook(code("from myst_nb import glue\n\nn = {m: len(m) for m in ('db', 'web')}"),
+                  md("{eval}`n['db']`"))
+    report = conv.convert(nb, "chapters/11-x", TITLES)
+    assert text(nb, 0) == "n = {m: len(m) for m in ('db', 'web')}"
+    assert report.changes == ["import of myst_nb.glue removed"] and not report.problems
+
+
 def test_a_loop_over_numbers_is_read_with_int_subscripts():
     nb = notebook(
         code("from myst_nb import glue\nfor m in (90, 64):\n"

@@ -298,6 +298,7 @@ def rewrite_glue(nb: dict, report: Report) -> dict[str, str]:
     """Rewrite glue calls; return {glue key or prefix: Python expression that holds it}."""
     calls, trees = find_glue(nb, report)
     if not calls:
+        drop_glue_import(nb, report)   # e.g. the last glue call was rewritten by hand
         return {}
     taken = set()
     for index, cell in enumerate(nb["cells"]):
