@@ -139,16 +139,28 @@ def numbers(text: str) -> list[float]:
 
 
 def unglued_prose(text: str) -> str:
-    """A solution's prose without its code blocks, glued numbers, roles and exercise labels:
-    what is left is what the author typed by hand."""
+    """A solution's prose without its code blocks, computed numbers (``{eval}`` inline
+    expressions, whose content may hold backticks inside a longer run, and ``{glue:text}``),
+    roles and exercise labels: what is left is what the author typed by hand."""
     text = prose(text)
+    text = re.sub(r"\{eval\}(`+)(.+?)\1(?!`)", "", text, flags=re.S)
     text = re.sub(r"\{glue(?::\w+)?\}`[^`]*`", "", text)
     return re.sub(r"\{[a-z:-]+\}`[^`]*`|ex-\d\d-\d|L[012]|:::\{solution\}", "", text)
 
 
+#: A figure directive's opening line and its option lines: ``{glue:figure} NAME``, or ``{figure}``
+#: without an image, which shows the figure glued under its ``:name:``.
+_FIGURE = re.compile(r"^[ \t]*(?::{3,}|`{3,})\{(glue:figure|figure)\}[ \t]*(\S*)[ \t]*\n"
+                     r"((?:[ \t]*:[\w-]+:.*\n)*)", re.M)
+
+
 def alt_text(page: str | Path, name: str) -> str:
-    """The ``:alt:`` of the ``{glue:figure} name`` directive."""
-    m = re.search(r"\{glue:figure\} " + re.escape(name) + r"\n:alt: (.+)\n", markdown(page))
-    if m is None:
-        raise AssertionError(f"no glue:figure {name} in {page}")
-    return m.group(1)
+    """The ``:alt:`` of the glued figure ``name``: a ``{glue:figure} name`` directive, or an
+    image-less ``{figure}`` whose ``:name:`` is ``name``."""
+    for m in _FIGURE.finditer(markdown(page)):
+        kind, argument, block = m.groups()
+        options = dict(re.findall(r"^[ \t]*:([\w-]+):[ \t]*(.*?)[ \t]*$", block, re.M))
+        named = argument if kind == "glue:figure" else (None if argument else options.get("name"))
+        if named == name and "alt" in options:
+            return options["alt"]
+    raise AssertionError(f"no glued figure {name} with an :alt: in {page}")

@@ -378,11 +378,8 @@ def test_solution_13_3_quotes_what_its_code_computes():
 
 
 def test_exposure_figure_alt_text_matches_the_run():
-    import re
-    from booklib import ROOT, load_notebook, source
-    nb = load_notebook(ROOT / "chapters" / "13-cloud-security.ipynb")
-    alt = next(re.search(r"^:alt: (.*)$", source(c), re.M).group(1) for c in nb["cells"]
-               if "{glue:figure} fig-13-exposure" in source(c))
+    from solutions import alt_text
+    alt = alt_text("13-cloud-security.ipynb", "fig-13-exposure")
     run = run_remediation(ExposureModel(), seed=3)
     review = run.model.review_period_h * 3600.0
     t = np.arange(0.0, run.model.horizon_days * 86400.0, 60.0)

@@ -91,6 +91,29 @@ def test_a_loop_key_becomes_a_dict_filled_in_the_loop():
                            "{eval}`f\"{share['web']:.0%}\"`.")
 
 
+def test_an_unused_glue_import_goes_when_the_last_call_was_rewritten_by_hand():
+    nb = notebook(code("from myst_nb import glue\n\nn = {m: len(m) for m in ('db', 'web')}"),
+                  md("{eval}`n['db']`"))
+    report = conv.convert(nb, "chapters/11-x", TITLES)
+    assert text(nb, 0) == "n = {m: len(m) for m in ('db', 'web')}"
+    assert report.changes == ["import of myst_nb.glue removed"] and not report.problems
+
+
+def test_a_loop_over_numbers_is_read_with_int_subscripts():
+    nb = notebook(
+        code("from myst_nb import glue\nfor m in (90, 64):\n"
+             "    glue(f\"ch08-hpa-{m}\", m // 10, display=False)",
+             outputs=[glued("ch08-hpa-90", "9"), glued("ch08-hpa-64", "6")]),
+        md("At 90 % it is {glue:text}`ch08-hpa-90`, at 64 % {glue:text}`ch08-hpa-64:.1f`."))
+    conv.convert(nb, "chapters/08-x", TITLES)
+    assert text(nb, 1) == ("At 90 % it is {eval}`f\"{hpa[90]}\"`, at 64 % "
+                           "{eval}`f\"{hpa[64]:.1f}\"`.")
+    namespace = {}
+    exec(text(nb, 0), namespace)  # noqa: S102 - the rewritten cell of the test notebook
+    assert [eval(e, namespace) for e in inline_expressions.expressions(text(nb, 1))] == [
+        "9", "6.0"]
+
+
 def test_a_taken_or_builtin_name_keeps_the_prefix_and_continuation_lines_follow():
     nb = notebook(code("from myst_nb import glue, glue as g2\nmax_mib = 1\n"
                        "glue(\"ch02-max-mib\", max_mib +\n                     1, display=False)\n"

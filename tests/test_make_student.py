@@ -73,6 +73,26 @@ def test_figure_directives_with_answers_in_their_alt_text_are_dropped():
     assert "Your results:" in text and "Next task." in text
 
 
+def test_imageless_figures_are_dropped_like_glue_figures_and_picture_figures_stay():
+    nb = notebook(nbformat.v4.new_markdown_cell(
+        "Your results:\n\n:::{figure}\n:alt: The VM gets 75 percent at weight 768.\n"
+        ":name: fig-l5-weights\n\nShare against weight.\n:::\n\n"
+        "```{figure} ../_static/topology.png\n:alt: Two hosts and a switch.\n```\n\nNext task."))
+    student, _ = make_student.student_notebook(nb, "t")
+    text = student.cells[0].source
+    assert "768" not in text and "fig-l5-weights" not in text and "Share against" not in text
+    assert "Your results:" in text and "Next task." in text and "topology.png" in text
+
+
+def test_values_stored_for_inline_expressions_are_cleared():
+    cell = nbformat.v4.new_markdown_cell("The VM gets {eval}`f\"{share:.0%}\"`.")
+    cell.metadata["user_expressions"] = [{"expression": 'f"{share:.0%}"', "result": {
+        "status": "ok", "data": {"text/plain": "'75%'"}, "metadata": {}}}]
+    student, _ = make_student.student_notebook(notebook(cell), "t")
+    assert "user_expressions" not in student.cells[0].metadata
+    assert student.cells[0].source == cell.source
+
+
 def test_an_unclosed_solution_directive_fails():
     with pytest.raises(make_student.MarkerError, match="never closes"):
         make_student.student_notebook(notebook(nbformat.v4.new_markdown_cell(

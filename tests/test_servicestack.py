@@ -1,25 +1,15 @@
 """The service-stack figure of chapter 11 and the responsibility matrix of chapter 13 agree, draw
 what their data says, and carry alt text computed from that data."""
-import json
-import re
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pytest
 
 from virtbook import servicestack as ss
+from solutions import alt_text
 from virtbook.cloudsec import RESPONSIBILITY, RESPONSIBILITY_AREAS, SERVICE_MODELS
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _alt(notebook: str, name: str) -> str:
-    nb = json.loads((ROOT / "chapters" / notebook).read_text())
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if f"{{glue:figure}} {name}" in src:
-            return re.search(r"^:alt: (.*)$", src, re.M).group(1)
-    raise AssertionError(f"{name} not placed in {notebook}")
+    return alt_text(notebook, name)
 
 
 # --- the data --------------------------------------------------------------------------------

@@ -298,6 +298,7 @@ def rewrite_glue(nb: dict, report: Report) -> dict[str, str]:
     """Rewrite glue calls; return {glue key or prefix: Python expression that holds it}."""
     calls, trees = find_glue(nb, report)
     if not calls:
+        drop_glue_import(nb, report)   # e.g. the last glue call was rewritten by hand
         return {}
     taken = set()
     for index, cell in enumerate(nb["cells"]):
@@ -425,6 +426,22 @@ def glue_text(plain: str, fmt: str) -> str:
     return format(value, fmt)
 
 
+def loop_subscript(suffix: str) -> str:
+    """How an inline expression indexes the dict a glue loop became, by the key's suffix.
+
+    A loop over numbers (``for m in (90, 64): glue(f"ch08-hpa-{m}", ...)``) fills the dict with
+    int keys, so a suffix written as a decimal integer is an int subscript; anything else is a
+    string. A loop over strings of digits would be read wrongly: the run after the rewrite then
+    fails with a KeyError that names the expression.
+
+    >>> loop_subscript("90"), loop_subscript("db"), loop_subscript("007")
+    ('90', "'db'", "'007'")
+    """
+    if re.fullmatch(r"-?(?:0|[1-9]\d*)", suffix):
+        return suffix
+    return repr(suffix)
+
+
 def expression_for(key: str, fmt: str, exprs: dict[str, str], plain: str | None) -> str | None:
     """The inline expression that shows ``key`` formatted with ``fmt``, or None if unknown."""
     if key in exprs:
@@ -434,7 +451,7 @@ def expression_for(key: str, fmt: str, exprs: dict[str, str], plain: str | None)
         if not prefixes:
             return None
         prefix = max(prefixes, key=len)
-        target = f"{exprs[prefix]}[{key[len(prefix):]!r}]"
+        target = f"{exprs[prefix]}[{loop_subscript(key[len(prefix):])}]"
     if fmt:
         return f'f"{{{target}:{fmt}}}"'
     try:

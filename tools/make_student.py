@@ -17,10 +17,15 @@ For every lab notebook (the full edition, with solutions) it writes a student no
 - each region between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is removed;
 - each cell tagged ``solution`` is removed, and so is every ``{solution}`` directive (the worked
   answer the book shows in a dropdown under each exercise);
-- every ``{glue:figure}`` directive is removed: Jupyter does not render it (the figure itself is
-  displayed under the code cell that makes it), and its alt text and caption describe the figure
-  drawn from the reference solution, so they would give answers away;
-- every output, execution count and stored widget state is cleared.
+- every glued figure's directive is removed, ``{glue:figure} NAME`` and the image-less
+  ``{figure}`` (with ``:name: NAME``) that replaces it in notebooks converted for JupyterLab: the
+  figure itself is displayed under the code cell that makes it, and the directive's alt text and
+  caption describe the figure drawn from the reference solution, so they would give answers away.
+  A ``{figure}`` with an image file is a static picture and stays;
+- every output, execution count and stored widget state is cleared, and so are the values stored
+  for inline expressions (``{eval}``, in a Markdown cell's ``user_expressions`` metadata), which
+  were computed by the reference solution: JupyterLab shows each expression until the student's
+  own run evaluates it.
 
 The other files a lab needs (fixture XML, labs/index.md) are copied beside them, and the edition is
 zipped into ``<out>.zip``. It fails, writing nothing, if a marker is unbalanced or nested, or if
@@ -116,10 +121,41 @@ def drop_solution_directives(text: str, where: str) -> tuple[str, list[str]]:
     try:
         text, removed = split_solution_directives(text)
         text, _ = split_directive_blocks(text, "glue:figure")
-        return text, removed
+        return drop_imageless_figures(text), removed
     except ValueError as err:
-        raise MarkerError(f"{where}: a {{solution}} block is opened but its fence never closes "
-                          f"({err})") from None
+        raise MarkerError(f"{where}: a {{solution}} or figure block is opened but its fence never "
+                          f"closes ({err})") from None
+
+
+#: ``:::{figure}`` (or a backtick fence) with nothing after it: a glued figure placed by name.
+IMAGELESS_FIGURE = re.compile(r"^\s*(:{3,}|`{3,})\{figure\}[ \t]*$")
+
+
+def drop_imageless_figures(text: str) -> str:
+    r"""Remove every ``{figure}`` block without an image argument (a glued figure by ``:name:``).
+
+    >>> drop_imageless_figures("A.\n:::{figure}\n:alt: 75 percent.\n:name: fig-a\n\nCap.\n:::\nB.")
+    'A.\nB.'
+    >>> drop_imageless_figures("```{figure} map.png\n:alt: A map.\n```")
+    '```{figure} map.png\n:alt: A map.\n```'
+    """
+    lines = text.splitlines()
+    kept, i = [], 0
+    while i < len(lines):
+        match = IMAGELESS_FIGURE.match(lines[i])
+        if not match:
+            kept.append(lines[i])
+            i += 1
+            continue
+        fence = match.group(1)
+        closing = re.compile(r"^\s*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+        j = i + 1
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        if j == len(lines):
+            raise ValueError(f"the {{figure}} block opened on line {i + 1} never closes")
+        i = j + 1
+    return "\n".join(kept) + ("\n" if text.endswith("\n") and kept else "")
 
 
 def student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.NotebookNode, int]:
@@ -143,6 +179,7 @@ def student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.Not
             new.outputs = []
             new.execution_count = None
         new.metadata.pop("execution", None)
+        new.metadata.pop("user_expressions", None)
         kept_text.append(new.source)
         cells.append(new)
     student.cells = cells
