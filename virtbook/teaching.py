@@ -255,8 +255,28 @@ def prerequisite_refs(text: str) -> tuple[str, ...]:
     return tuple([str(n) for n in sorted(chapters)] + [f"L{n}" for n in sorted(labs)])
 
 
+def _as_read(line: str) -> str:
+    """A line of Markdown as a reader sees it: a computed number (``{eval}``, ``{glue}``) is one
+    number, a citation is a label rather than words, a link or term shows its text."""
+    def role(match: re.Match) -> str:
+        name, content = match.group(1), match.group(2)
+        if name.startswith(("eval", "glue")):
+            return "0"
+        if name.startswith("cite"):
+            return ""
+        shown = re.match(r"^(.*?)\s*<[^<>]+>$", content, re.S)
+        return shown.group(1) if shown else content
+
+    return _ROLE.sub(role, line)
+
+
 def prose_words(markdown: str) -> int:
-    """Words of prose: fenced code, directive fences and option lines are not counted."""
+    """Words of prose as read: fenced code, directive fences and option lines are not counted,
+    and roles count as what they show (so reading times do not depend on how numbers are quoted).
+
+    >>> prose_words("It took {eval}`f'{t:.1f}'` s {cite:p}`k2020x`, see {term}`VM exits <VM exit>`.")
+    5
+    """
     words, in_code = 0, False
     for line in markdown.splitlines():
         stripped = line.lstrip()
@@ -265,7 +285,7 @@ def prose_words(markdown: str) -> int:
             continue
         if in_code or re.match(r"^[`:]{3,}", stripped) or stripped.startswith(":"):
             continue
-        words += len(re.findall(r"[A-Za-z][A-Za-z'-]+", line))
+        words += len(re.findall(r"[A-Za-z][A-Za-z'-]+", _as_read(line)))
     return words
 
 
