@@ -32,7 +32,8 @@ from .errors import (PREFIX, LabError, LabUnsupported, LibvirtMissing, NameTaken
 from .ownership import (OWNER_NS, POOL_NAME, Ownership, has_owner_metadata, is_lab_owned,
                         lab_name, owned, owner_element, ownership, record_for)
 from .guest import (BOOT_TIMEOUT, ConsoleUnavailable, Guest, GuestError, GuestMissing, GuestView,
-                    ModuleMissing, attach_guest, boot_guest, boot_guests, guest_files, is_guest_vm)
+                    ModuleMissing, attach_guest, boot_guest, boot_guests, guest_files, is_guest_vm,
+                    wait_for_balloon)
 from .ksm import KSM_VARIABLE, KsmSample, KsmSession, restore_ksm
 from .ksm import counters as ksm_counters
 from .ksm import opted_in as ksm_opted_in
@@ -55,6 +56,7 @@ __all__ = [
     "lab_pool", "lab_vm_xml", "remove_vm", "require_shut_off",
     "BOOT_TIMEOUT", "ConsoleUnavailable", "Guest", "GuestError", "GuestMissing", "GuestView",
     "ModuleMissing", "attach_guest", "boot_guest", "boot_guests", "guest_files", "is_guest_vm",
+    "wait_for_balloon",
     "KSM_VARIABLE", "KsmSample", "KsmSession", "restore_ksm", "ksm_counters", "ksm_opted_in",
     "ksm_sample", "ksm_unavailable", "CpuUse", "cpu_times", "measure_cpu", "set_cpu_limits",
     "start_contending_guests",

@@ -180,6 +180,11 @@ _RULES: tuple[_Rule, ...] = (
           "daemon cannot use (qemu:///session has no cgroups, and some containers hide the "
           "controller): run this step against qemu:///system on a host with the cpu controller, "
           "or leave <cputune> out."),
+    _Rule(("VIR_ERR_OPERATION_INVALID", "VIR_ERR_OPERATION_FAILED", "VIR_ERR_INTERNAL_ERROR"),
+          r"cgroup CPUACCT controller is not mounted",
+          "libvirt counts a VM's CPU time per host CPU in the host's cgroup 'cpuacct' controller, "
+          "which this daemon cannot use (qemu:///session has no cgroups): run this step against "
+          "qemu:///system, or read the total from dom.info()[4] instead."),
     _Rule(("VIR_ERR_INVALID_ARG",), r"cannot set memory higher than max memory",
           "The balloon can only shrink a VM below its <memory> maximum, never grow it past it: "
           "ask for at most dom.maxMemory() KiB, or raise <memory> while the VM is shut off."),

@@ -331,6 +331,10 @@ class Guest:
         check_real("timeout", timeout, 0.1, 600)
         self._counter += 1
         ident = f"c{self._counter}"
+        if self.console.closed and self.dom.isActive():
+            raise GuestError(f"the console of guest '{self.name}' closed although the VM runs "
+                             "(a revert or a restart started a new QEMU process): call "
+                             "guest.reconnect() and repeat the command.")
         start = self.console.mark()
         self.console.send(" ".join([ident, *map(str, words)]))
         end = re.compile(rf"VBGUEST {ident} (OK|ERR[^\r\n]*)\r?\n")
@@ -425,6 +429,20 @@ class Guest:
             time.sleep(0.1)
         self.console.close()
 
+    def reconnect(self) -> "Guest":
+        """Open the console again, after something restarted the VM's QEMU process.
+
+        Reverting to a snapshot of a running VM may start a new QEMU process (libvirt 9.0 did so
+        here for internal snapshots), which ends the old console stream; the guest inside is the
+        one the snapshot saved, and this reaches it.
+        """
+        self.console.close()
+        if not self.dom.isActive():
+            raise GuestError(f"VM '{self.name}' is not running: boot it with labs.boot_guest(dom).")
+        self.console = Console(self.dom)
+        self.view = self.info()
+        return self
+
     def close(self) -> None:
         """Let go of the console (the guest keeps running)."""
         self.console.close()
@@ -454,7 +472,8 @@ def _retype(dom, new_type: str) -> None:
     dom.connect().defineXML(ET.tostring(root, encoding="unicode"))  # an update of the lab's own VM
 
 
-def _start_and_wait(dom, timeout: float) -> Guest:
+def _start(dom) -> tuple[Console, float]:
+    """Start a VM paused, open its console, let it run; return the console and the start time."""
     libvirt = _libvirt.load()
     dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
     try:
@@ -464,7 +483,12 @@ def _start_and_wait(dom, timeout: float) -> Guest:
         raise
     started = time.monotonic()
     dom.resume()
-    match = console.wait_for(READY, timeout)
+    return console, started
+
+
+def _wait_ready(dom, console: Console, started: float, timeout: float) -> Guest:
+    """Wait for the ready line of a guest started by :func:`_start`."""
+    match = console.wait_for(READY, max(0.0, started + timeout - time.monotonic()))
     if match is None:
         problem = _boot_problem(dom, console, timeout)
         console.close()
@@ -478,17 +502,14 @@ def _start_and_wait(dom, timeout: float) -> Guest:
     return Guest(dom, console, GuestView.parse(match), lines, seconds, warnings)
 
 
-def boot_guest(dom, timeout: float = BOOT_TIMEOUT) -> Guest:
-    """Start a lab guest VM and wait for its ready line; return the running :class:`Guest`.
+def _start_and_wait(dom, timeout: float) -> Guest:
+    console, started = _start(dom)
+    return _wait_ready(dom, console, started, timeout)
 
-    The VM is started paused, its console opened, then resumed, so no boot line is missed. If the
-    VM is of type 'kvm' and the guest does not come up, KVM does not really work on this host
-    (a domain can start and never run): the VM is switched to 'qemu' (TCG), the connection
-    remembers it (:func:`virtbook.labs.domain_type`), and the guest is booted once more.
-    """
-    check_real("timeout", timeout, 1, 600)
+
+def _check_bootable(dom) -> bool:
+    """Refuse what boot_guest cannot boot; return True when the VM is of type 'kvm'."""
     owned(dom)
-    libvirt = _libvirt.load()
     if dom.connect().getType() == "TEST":
         raise LabUnsupported("the test driver runs no guest: boot a lab guest on a real host "
                              "(VIRTBOOK_URI=qemu:///system or qemu:///session).")
@@ -498,7 +519,20 @@ def boot_guest(dom, timeout: float = BOOT_TIMEOUT) -> Guest:
     if dom.isActive():
         raise GuestError(f"VM '{dom.name()}' is already running: reach its guest with "
                          "labs.attach_guest(dom), or stop it with dom.destroy() first.")
-    kvm = ET.fromstring(dom.XMLDesc(0)).get("type") == "kvm"
+    return ET.fromstring(dom.XMLDesc(0)).get("type") == "kvm"
+
+
+def boot_guest(dom, timeout: float = BOOT_TIMEOUT) -> Guest:
+    """Start a lab guest VM and wait for its ready line; return the running :class:`Guest`.
+
+    The VM is started paused, its console opened, then resumed, so no boot line is missed. If the
+    VM is of type 'kvm' and the guest does not come up, KVM does not really work on this host
+    (a domain can start and never run): the VM is switched to 'qemu' (TCG), the connection
+    remembers it (:func:`virtbook.labs.domain_type`), and the guest is booted once more.
+    """
+    check_real("timeout", timeout, 1, 600)
+    kvm = _check_bootable(dom)
+    libvirt = _libvirt.load()
     try:
         return _start_and_wait(dom, min(timeout, 20.0) if kvm else timeout)
     except (GuestError, libvirt.libvirtError) as err:
@@ -515,18 +549,51 @@ def boot_guest(dom, timeout: float = BOOT_TIMEOUT) -> Guest:
 
 
 def boot_guests(doms, timeout: float = BOOT_TIMEOUT) -> list[Guest]:
-    """Boot several lab guests one after another; on a failure stop those already booted."""
+    """Boot several lab guests at once (they start together and boot side by side); on a failure
+    stop every one of them. A 'kvm' VM is booted on its own, by :func:`boot_guest`."""
+    check_real("timeout", timeout, 1, 600)
+    doms = list(doms)
+    kvm = [_check_bootable(dom) for dom in doms]
+    started: list[tuple[object, Console, float] | None] = []
     guests: list[Guest] = []
     try:
-        for dom in doms:
-            guests.append(boot_guest(dom, timeout))
+        for dom, is_kvm in zip(doms, kvm):
+            started.append(None if is_kvm else (dom, *_start(dom)))
+        for dom, entry in zip(doms, started):
+            guests.append(boot_guest(dom, timeout) if entry is None
+                          else _wait_ready(entry[0], entry[1], entry[2], timeout))
     except Exception:
-        for guest in guests:
-            guest.close()
-            if guest.dom.isActive():
-                guest.dom.destroy()
+        for entry in started:
+            if entry is not None:
+                entry[1].close()
+        for dom in doms:
+            if dom.isActive():
+                dom.destroy()
         raise
     return guests
+
+
+def wait_for_balloon(dom, target_mib: float, timeout: float = 10.0) -> float:
+    """Wait until a VM's balloon reaches ``target_mib`` or stops moving for a second; return the
+    ``actual`` memory (MiB) that ``memoryStats`` then reports.
+
+    A guest driver inflates the balloon page by page, so ``actual`` follows a new target within a
+    moment; when the guest has no free pages left it stops short, and this returns that value.
+    """
+    check_real("target_mib", target_mib, 1, 1 << 20)
+    check_real("timeout", timeout, 0, 600)
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while True:
+        actual = dom.memoryStats().get("actual", 0)
+        now = time.monotonic()
+        if actual == round(target_mib * 1024) or now > deadline:
+            return actual / 1024
+        if actual != last:
+            last, since = actual, now
+        elif now - since >= 1.0:
+            return actual / 1024
+        time.sleep(0.05)
 
 
 def attach_guest(dom, timeout: float = COMMAND_TIMEOUT) -> Guest:
