@@ -174,8 +174,8 @@ _RULES: tuple[_Rule, ...] = (
           "this VM's console, and only one may: close that session (Ctrl+] in virsh console) and "
           "run the cell again; the labs never force another client off."),
     _Rule(("VIR_ERR_OPERATION_INVALID", "VIR_ERR_CONFIG_UNSUPPORTED", "VIR_ERR_OPERATION_FAILED",
-           "VIR_ERR_INTERNAL_ERROR"),
-          r"(?:cgroup CPU controller is not mounted|CPU tuning is not available on this host)",
+           "VIR_ERR_OPERATION_UNSUPPORTED", "VIR_ERR_INTERNAL_ERROR"),
+          r"(?:cgroup CPU controller is not mounted|CPU tuning is not available)",
           "CPU shares, period and quota live in the host's cgroup 'cpu' controller, which this "
           "daemon cannot use (qemu:///session has no cgroups, and some containers hide the "
           "controller): run this step against qemu:///system on a host with the cpu controller, "

@@ -408,11 +408,17 @@ class Guest:
 
     def require_balloon(self) -> None:
         """Raise :class:`ModuleMissing` unless the guest's balloon driver is bound."""
+        if self.view.balloon == "loaded":
+            raise ModuleMissing(
+                f"VM '{self.name}' has no balloon device (its XML says <memballoon model='none'/> "
+                "or has none), so the guest's virtio_balloon driver has nothing to drive and "
+                "setMemory cannot move: give the VM a <memballoon model='virtio'/> while it is "
+                "shut off.")
         if self.view.balloon != "bound":
             raise ModuleMissing(
                 f"guest '{self.name}' has no working balloon driver (virtio_balloon is "
                 f"{self.view.balloon}), so setMemory would ask a balloon that nobody inflates: "
-                "give the VM a <memballoon model='virtio'/> and rebuild the guest with `make guest` "
+                "rebuild the guest with `make guest`, which packs the module "
                 "(its boot warnings: " + ("; ".join(self.warnings) or "none") + ").")
 
     def poweroff(self, timeout: float = 30.0) -> None:
