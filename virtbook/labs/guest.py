@@ -156,10 +156,12 @@ def boot_files(conn) -> tuple[str, str]:
 
 
 def guest_os_xml(kernel: str, initrd: str) -> str:
-    """The ``<os>`` element of a guest VM: BIOS, then the kernel straight from the host."""
+    """The ``<os>`` element of a guest VM (BIOS, then the kernel straight from the host), and
+    ``<features>`` with ACPI, without which libvirt starts QEMU with no ACPI tables and the guest's
+    ``poweroff`` can only halt, never switch the VM off."""
     return ("<os><type arch='x86_64' machine='pc'>hvm</type>"
             f"<kernel>{kernel}</kernel><initrd>{initrd}</initrd>"
-            f"<cmdline>{CMDLINE}</cmdline></os>")
+            f"<cmdline>{CMDLINE}</cmdline></os><features><acpi/><apic/></features>")
 
 
 GUEST_DEVICES_XML = """

@@ -4,8 +4,9 @@ libvirt reports a running VM's CPU time with ``virDomainGetCPUStats`` (libvirt A
 https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetCPUStats): the total over the
 whole VM (``cpu_time``, with ``user_time`` and ``system_time``) and, per host CPU, ``cpu_time``
 and ``vcpu_time``, the part spent running the guest's vCPUs (without QEMU's own threads). On
-QEMU these come from the VM's cgroup (``cpuacct``). Sampling them twice, a known time apart,
-gives the share of a host CPU each VM got.
+QEMU these come from the VM's cgroup (``cpuacct``); where libvirt cannot give the per-CPU part,
+the vCPU threads' own times (``virDomainGetVcpus``) stand in for it. Sampling them twice, a known
+time apart, gives the share of a host CPU each VM got.
 
 ``<cputune>`` settings reach the same cgroups: ``<shares>`` the weight of the VM's group, and
 ``<period>`` with ``<quota>`` the bandwidth of each vCPU's group ("Domain XML format", section
@@ -37,10 +38,21 @@ class CpuTimes:
 
 
 def cpu_times(dom) -> CpuTimes:
-    """The CPU time a running VM has used so far (``getCPUStats``), in seconds."""
+    """The CPU time a running VM has used so far, in seconds: in total (``getCPUStats``, from the
+    VM's cgroup) and in its vCPUs (the per-CPU ``vcpu_time`` of ``getCPUStats`` where libvirt
+    can report it, else the vCPU threads' times from ``virDomainGetVcpus``)."""
+    libvirt = _libvirt.load()
     total = dom.getCPUStats(True)[0]
-    per_cpu = dom.getCPUStats(False)
-    vcpu_ns = sum(cpu.get("vcpu_time", 0) for cpu in per_cpu)
+    try:
+        vcpu_ns = sum(cpu.get("vcpu_time", 0) for cpu in dom.getCPUStats(False))
+    except libvirt.libvirtError as err:
+        # On a host with cgroup v2 next to v1 controllers, libvirt 9.0 answered "operation
+        # 'getCpuacctPercpuUsage' not supported for backend 'cgroup V2'"; the per-vCPU thread
+        # times (from /proc) still give the vCPUs' share.
+        if err.get_error_code() not in (libvirt.VIR_ERR_OPERATION_UNSUPPORTED,
+                                        libvirt.VIR_ERR_NO_SUPPORT):
+            raise
+        vcpu_ns = sum(info[2] for info in dom.vcpus()[0])
     return CpuTimes(total["cpu_time"] / 1e9, vcpu_ns / 1e9)
 
 
