@@ -62,6 +62,26 @@ def _daemon_problem() -> str | None:
     return None
 
 
+#: Every checkout on this machine runs this module against the same daemon, with the same names
+#: (the bystander, the lab VMs, the labs' pool), so two runs at once would undo each other's
+#: work: a run waits here for the other to finish.
+LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "virtbook-realhost.lock"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_run_at_a_time():
+    import fcntl  # noqa: PLC0415
+
+    with LOCK.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another run of tests/test_realhost.py ({LOCK}) ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def daemon():
     problem = _daemon_problem()
