@@ -480,6 +480,17 @@ def _retype(dom, new_type: str) -> None:
     dom.connect().defineXML(ET.tostring(root, encoding="unicode"))  # an update of the lab's own VM
 
 
+def _stop(dom) -> None:
+    """Destroy a VM that may be stopping by itself (a panicking guest reboots, and its
+    <on_reboot>destroy</on_reboot> ends the VM): "domain is not running" is then success."""
+    libvirt = _libvirt.load()
+    try:
+        dom.destroy()
+    except libvirt.libvirtError as err:
+        if dom.isActive() or err.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+            raise
+
+
 def _start(dom) -> tuple[Console, float]:
     """Start a VM paused, open its console, let it run; return the console and the start time."""
     libvirt = _libvirt.load()
@@ -487,7 +498,7 @@ def _start(dom) -> tuple[Console, float]:
     try:
         console = Console(dom)
     except Exception:
-        dom.destroy()
+        _stop(dom)
         raise
     started = time.monotonic()
     dom.resume()
@@ -500,8 +511,7 @@ def _wait_ready(dom, console: Console, started: float, timeout: float) -> Guest:
     if match is None:
         problem = _boot_problem(dom, console, timeout)
         console.close()
-        if dom.isActive():
-            dom.destroy()
+        _stop(dom)
         raise GuestError(problem)
     seconds = time.monotonic() - started
     text = console.text()[:match.start()]
@@ -575,8 +585,7 @@ def boot_guests(doms, timeout: float = BOOT_TIMEOUT) -> list[Guest]:
             if entry is not None:
                 entry[1].close()
         for dom in doms:
-            if dom.isActive():
-                dom.destroy()
+            _stop(dom)
         raise
     return guests
 
