@@ -9,11 +9,13 @@ STAMP  := $(VENV)/.installed
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: help setup book book-all test outputs student lock clean distclean
+.PHONY: help setup guest book book-all test outputs student lock clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (sets everything up first)"
 	@echo "make test      set up, then run every test and print pytest's summary"
+	@echo "make guest     build the labs' Linux guest (two Debian packages; cached until its"
+	@echo "               inputs in tools/lab_guest* change); make test does it where QEMU is"
 	@echo "make outputs   re-execute every notebook in place (after you change one)"
 	@echo "make student   the labs' student edition in _build/student (+ .zip), and the book with"
 	@echo "               every solution hidden (no lab pages, no instructor guide) in"
@@ -32,6 +34,11 @@ $(STAMP): requirements.txt pyproject.toml tools/system_deps.sh
 
 setup: $(STAMP)
 
+# The labs' guest for real hosts (tools/lab_guest.py): cached under ~/.cache/virtbook/lab-guest,
+# rebuilt only when the tool, its lock file or its /init change.
+guest:
+	$(PYTHON) tools/lab_guest.py build
+
 book: setup
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 
@@ -40,6 +47,7 @@ book-all: setup
 
 test: setup
 	@tools/system_deps.sh test
+	@$(PYTHON) tools/lab_guest.py build --if-needed >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 outputs: setup

@@ -62,6 +62,26 @@ def _daemon_problem() -> str | None:
     return None
 
 
+#: Every checkout on this machine runs this module against the same daemon, with the same names
+#: (the bystander, the lab VMs, the labs' pool), so two runs at once would undo each other's
+#: work: a run waits here for the other to finish.
+LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "virtbook-realhost.lock"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_run_at_a_time():
+    import fcntl  # noqa: PLC0415
+
+    with LOCK.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another run of tests/test_realhost.py ({LOCK}) ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def daemon():
     problem = _daemon_problem()
@@ -85,13 +105,25 @@ def _disk_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+KSM = Path("/sys/kernel/mm/ksm")
+
+
+def _host_settings() -> dict:
+    """The host-wide settings a lab may change (KSM's knobs, Lab L6), as the bystander sees them."""
+    return {knob: (KSM / knob).read_text().strip() for knob in ("run", "pages_to_scan", "sleep_millisecs")
+            if (KSM / knob).is_file()}
+
+
 def _bystander_state(disk: Path) -> dict:
-    check = subprocess.run(["qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0x5a 0 64k", str(disk)],
-                           capture_output=True, text=True)
+    # --force-share: the bystander runs, and QEMU locks the images of running VMs
+    check = subprocess.run(["qemu-io", "--force-share", "-r", "-f", "qcow2", "-c", "read -P 0x5a 0 64k",
+                            str(disk)], capture_output=True, text=True)
     return {"xml": _virsh("dumpxml", "--inactive", BYSTANDER),
             "snapshots": _virsh("snapshot-list", BYSTANDER, "--name"),
+            "state": _virsh("domstate", BYSTANDER).strip(),
             "disk": _disk_digest(disk),
-            "known bytes": check.returncode == 0 and "failed" not in (check.stdout + check.stderr).lower()}
+            "known bytes": check.returncode == 0 and "failed" not in (check.stdout + check.stderr).lower(),
+            "host settings": _host_settings()}
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +133,7 @@ def bystander(daemon, lab_env):
     from virtbook import labs  # noqa: PLC0415
 
     if BYSTANDER in _virsh("list", "--all", "--name"):
+        _virsh("destroy", BYSTANDER, check=False)
         _virsh("undefine", BYSTANDER, "--snapshots-metadata")
     disk = Path("/var/lib/libvirt/images") / f"{BYSTANDER}.qcow2"
     disk.parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +152,7 @@ def bystander(daemon, lab_env):
     conn.defineXML(xml)            # the test's own VM: no <uuid>, so it can never replace another
     conn.close()
     _virsh("snapshot-create-as", BYSTANDER, "before-the-labs")
+    _virsh("start", BYSTANDER)     # a running bystander: the labs must not stop it either
     pool_existed = "vblab-pool" in _virsh("pool-list", "--all", "--name").split()
     POOL_DIR.mkdir(parents=True, exist_ok=True)
     foreign = POOL_DIR / "vblab-foreign.qcow2"
@@ -126,7 +160,16 @@ def bystander(daemon, lab_env):
     before = _bystander_state(disk)
     assert before["known bytes"]
     yield {"disk": disk, "before": before, "foreign": foreign, "pool_existed": pool_existed}
-    # Tear down what this test made (the bystander is this test's, not the labs').
+    # Tear down what this test made (the bystander is this test's, not the labs'), and let the
+    # labs remove what they made in this session even when the last test was not selected.
+    foreign.unlink(missing_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE"):
+            mp.setenv(key, lab_env[key])
+        conn = labs.connect(quiet=True)
+        labs.cleanup(conn)
+        conn.close()
+    _virsh("destroy", BYSTANDER, check=False)
     _virsh("undefine", BYSTANDER, "--snapshots-metadata", check=False)
     disk.unlink(missing_ok=True)
     foreign.unlink(missing_ok=True)
@@ -158,15 +201,27 @@ def _run_until_cleanup(path: Path, env: dict, monkeypatch) -> None:
         _check_with_virsh(path.stem)
 
 
+def _guest_running(name: str) -> None:
+    """virsh agrees that a lab VM runs the lab guest: running, kernel boot, a serial console."""
+    assert _virsh("domstate", name).strip() == "running", name
+    xml = ET.fromstring(_virsh("dumpxml", name))
+    assert xml.find("os/kernel") is not None and xml.find("devices/console").get("type") == "pty"
+
+
 def _check_with_virsh(stem: str) -> None:
     """Confirm with a second client, virsh, what the lab built (before its clean-up runs)."""
     names = _virsh("list", "--all", "--name").split()
     if stem.startswith("01"):
         assert "vblab-l1-probe" in names
         assert "vda" in _virsh("domblklist", "vblab-l1-probe")
+        _guest_running("vblab-l1-probe")
     elif stem.startswith("02"):
         assert sorted(_virsh("snapshot-list", "vblab-l2-snap", "--name").split()) == ["base", "v1"]
         assert _virsh("snapshot-current", "vblab-l2-snap", "--name").strip() == "v1"
+        assert _virsh("snapshot-current", "vblab-l2-live", "--name").strip() == "live"
+        live = ET.fromstring(_virsh("snapshot-dumpxml", "vblab-l2-live", "live"))
+        assert live.findtext("state") == "running" and live.find("memory").get("snapshot") == "internal"
+        _guest_running("vblab-l2-live")
     elif stem.startswith("03"):
         source = ET.fromstring(_virsh("dumpxml", "vblab-l3-source"))
         clone = ET.fromstring(_virsh("dumpxml", "vblab-l3-clone"))
@@ -174,10 +229,13 @@ def _check_with_virsh(stem: str) -> None:
         assert clone.find("devices/interface/mac").get("address") != source.find("devices/interface/mac").get("address")
         assert clone.find("devices/disk/source").get("file") != source.find("devices/disk/source").get("file")
         assert "vblab-l3-clone.qcow2" in _virsh("vol-list", "vblab-pool")
+        _guest_running("vblab-l3-source")
+        _guest_running("vblab-l3-clone")
     elif stem.startswith("04"):
         assert "cpu_shares     : 512" in _virsh("schedinfo", "vblab-l4-bronze", "--config")
-        assert "running" in _virsh("domstate", "vblab-l4-tune")
+        _guest_running("vblab-l4-tune")
         assert "2" in _virsh("vcpucount", "vblab-l4-tune", "--live", "--current")
+        assert "vcpu_quota     : 25000" in _virsh("schedinfo", "vblab-l4-tune", "--live")
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
@@ -191,8 +249,160 @@ def test_lab_on_a_real_host(path, lab_env, bystander, monkeypatch):
     assert leftovers == [BYSTANDER]
 
 
+# ----------------------------------------------------------------------------------------------
+# The guest itself, and the library pieces that Labs L5 and L6 build on
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def conn(lab_env, bystander, monkeypatch):
+    """A labs connection to the daemon, with this session's record; cleaned up afterwards."""
+    for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE"):
+        monkeypatch.setenv(key, lab_env[key])
+    from virtbook import labs  # noqa: PLC0415
+
+    c = labs.connect(quiet=True)
+    labs.cleanup(c)
+    yield c
+    labs.cleanup(c)
+    c.close()
+
+
+def _mac_in_xml(dom) -> str:
+    return ET.fromstring(dom.XMLDesc()).find("devices/interface/mac").get("address")
+
+
+def test_a_guest_boots_and_answers_through_its_console(conn):
+    from virtbook import labs  # noqa: PLC0415
+
+    choice = labs.domain_type(conn)
+    assert choice.type in ("kvm", "qemu")
+    dom = labs.create_lab_vm("t-guest", lab="T", guest=True)
+    guest = labs.boot_guest(dom)
+    print(f"boot: {guest.boot_seconds:.2f} s to ready, {len(guest.boot_lines)} lines, {guest.view}, "
+          f"domain type {choice.type} ({choice.reason})")
+    assert guest.boot_seconds < 30 and len(guest.boot_lines) > 20
+    assert "Linux version" in guest.boot_lines[0] and "console=ttyS0" in guest.boot_lines[1]
+    assert guest.view.vcpus == 1 and guest.view.mac == _mac_in_xml(dom) and guest.view.balloon == "bound"
+    assert 64 < guest.view.memtotal_kib / 1024 < 128
+    assert guest.mark("hello") == "hello" and guest.mark() == "hello"
+    assert guest.meminfo()["MemTotal"] == guest.view.memtotal_kib
+    guest.touch(8)
+    guest.spin(1)
+    use = labs.measure_cpu([dom], 1.0)[0]
+    guest.stop()
+    assert use.vcpu_s > 0.2, use
+    guest.poweroff()
+    assert not dom.isActive()
+
+
+def test_a_second_console_is_refused_with_one_sentence(conn):
+    from virtbook import labs  # noqa: PLC0415
+
+    libvirt = labs.load_libvirt()
+    dom = labs.create_lab_vm("t-busy", lab="T", guest=True)
+    guest = labs.boot_guest(dom)
+    with pytest.raises(libvirt.libvirtError) as err:
+        labs.attach_guest(dom)
+    assert "holds this VM's console" in labs.explain(err.value)
+    guest.close()
+    again = labs.attach_guest(dom)            # once the first client let go, it works
+    assert again.view.mac == _mac_in_xml(dom)
+    again.close()
+
+
+def test_a_guest_that_does_not_boot_is_one_sentence(conn):
+    from virtbook import labs  # noqa: PLC0415
+
+    xml = labs.lab_vm_xml("t-noboot", lab="T", guest=True)
+    root = ET.fromstring(xml)
+    root.find("os/initrd").text = root.findtext("os/kernel")     # not an initramfs: no /init
+    dom = labs.define(ET.tostring(root, encoding="unicode"), lab="T")
+    with pytest.raises(labs.GuestError) as err:
+        labs.boot_guest(dom, timeout=60)
+    text = labs.explain(err.value)
+    assert "did not print the lab guest's ready line" in text and "last console line" in text
+    assert not dom.isActive()
+
+
+def test_a_vm_without_a_balloon_device_says_so(conn):
+    from virtbook import labs  # noqa: PLC0415
+
+    xml = labs.lab_vm_xml("t-noballoon", lab="T", guest=True)
+    dom = labs.define(xml.replace("<memballoon model='virtio'/>", "<memballoon model='none'/>"), lab="T")
+    guest = labs.boot_guest(dom)
+    assert guest.view.balloon == "loaded"
+    with pytest.raises(labs.ModuleMissing) as err:
+        guest.require_balloon()
+    assert "no balloon device" in labs.explain(err.value)
+
+
+def test_two_guests_pinned_to_one_cpu_share_it_by_their_shares_then_a_quota(conn):
+    from virtbook import labs  # noqa: PLC0415
+
+    low, high = labs.start_contending_guests(conn, names=("t-low", "t-high"), shares=(1024, 2048),
+                                             host_cpu=0, lab="T")
+    for guest in (low, high):
+        pins = guest.dom.vcpuPinInfo(0)
+        assert all(cpus[0] and not any(cpus[1:]) for cpus in pins)
+        guest.spin(1)
+    shared = {u.name: u for u in labs.measure_cpu([low.dom, high.dom], 8)}
+    labs.set_cpu_limits(high.dom, period=100_000, quota=25_000)
+    capped = {u.name: u for u in labs.measure_cpu([low.dom, high.dom], 8)}
+    print("shares 1024:2048 ->", {n: round(u.share, 3) for n, u in shared.items()},
+          "; high capped at 25% ->", {n: round(u.share, 3) for n, u in capped.items()})
+    ratio = shared[high.name].share / shared[low.name].share
+    assert 1.5 < ratio < 2.7, ratio
+    assert shared[high.name].share + shared[low.name].share <= 1.1      # one host CPU between them
+    assert capped[high.name].share <= 0.3
+    assert capped[low.name].share > shared[low.name].share
+
+
+def test_ksm_merges_identical_guests_only_on_request_and_is_put_back(conn, lab_env):
+    from virtbook import labs  # noqa: PLC0415
+    from virtbook.labs import ksm  # noqa: PLC0415
+
+    if labs.ksm_unavailable(conn):
+        pytest.skip(labs.ksm_unavailable(conn))
+    before = ksm.settings()
+    with pytest.raises(labs.LabUnsupported, match="VIRTBOOK_LAB_KSM=1"):
+        labs.KsmSession(conn).start()
+    assert ksm.settings() == before
+    doms = [labs.create_lab_vm(f"t-ksm{i}", lab="T", guest=True) for i in range(3)]
+    guests = labs.boot_guests(doms)
+    for guest in guests:
+        guest.touch(32, "same")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIRTBOOK_LAB_KSM", "1")
+        with labs.KsmSession(conn, pages_to_scan=1000, sleep_millisecs=10):
+            assert ksm.settings()["run"] == 1
+            samples = labs.ksm_sample(12, interval=1.0)
+    print("ksm pages_sharing over 12 s:", [s.pages_sharing for s in samples])
+    assert max(s.pages_sharing for s in samples) > 2 * 8192       # > 64 MiB of the 3 x 32 MiB
+    assert ksm.settings() == before
+    # An interrupted session: a process that switched KSM on is killed; the next clean-up restores.
+    env = {**lab_env, "VIRTBOOK_LAB_KSM": "1"}
+    code = ("from virtbook import labs; c = labs.connect(quiet=True); labs.KsmSession(c).start(); "
+            "print('started', flush=True); import time; time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             text=True)
+    assert child.stdout.readline().strip() == "started"
+    child.kill()
+    child.wait()
+    assert ksm.settings()["run"] == 1 and ksm.settings() != before
+    report = labs.cleanup(conn)
+    assert ksm.settings() == before and report.restored, str(report)
+
+
+def test_the_guest_boot_benchmark_runs(lab_env, bystander):
+    run = subprocess.run([sys.executable, "benchmarks/bench_guest_boot.py", "--runs", "2"], cwd=ROOT,
+                         env=lab_env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "start to ready line: median" in run.stdout and "(n=2)" in run.stdout
+
+
 def test_the_bystander_is_untouched(lab_env, bystander, monkeypatch):
     assert _bystander_state(bystander["disk"]) == bystander["before"]
+    assert bystander["before"]["state"] == "running"
     assert bystander["foreign"].is_file(), "the foreign volume in the labs' pool was deleted"
     # With the foreign volume gone, the labs' own clean-up may now remove their pool.
     bystander["foreign"].unlink()

@@ -9,6 +9,15 @@
 # daemon and never changes libvirt's configuration. Exit status: 0 when qemu:///system answers at
 # the end; 1 when it cannot be started (the reason is printed); 2 on a usage error.
 # Needs root (libvirtd in system mode runs as root); under CI a failure here fails the run.
+#
+# One host setting comes first, /dev/kvm's owner and mode. On Debian, udev gives /dev/kvm group
+# 'kvm' and mode 0660 (udev's 50-udev-default.rules, and static-nodes-permissions.conf for
+# systemd-tmpfiles: "z /dev/kvm 0660 - kvm -"), and QEMU runs as 'libvirt-qemu', a member of
+# 'kvm'. In a container without udev the node stays root:root 0600. libvirt then finds that KVM
+# was usable when it probed QEMU (as root) but is not usable for the QEMU user, throws its cached
+# QEMU capabilities away ("KVM was enabled when probing ..., but it is not available now") and
+# probes QEMU again at every define, start or capabilities call: tens of seconds each. So where
+# no udev runs and /dev/kvm is still root:root, the script applies Debian's rule by hand.
 set -euo pipefail
 
 URI="qemu:///system"
@@ -26,6 +35,21 @@ for cmd in virsh libvirtd virtlogd; do
     exit 1
   fi
 done
+
+# /dev/kvm as Debian's udev would leave it (see the header); only where no udev manages devices.
+kvm_node() {
+  [ -c /dev/kvm ] || return 0
+  [ "$(id -u)" -eq 0 ] || return 0
+  [ -e /run/udev/control ] && return 0
+  getent group kvm >/dev/null || return 0
+  local now
+  now=$(stat -c '%U:%G %a' /dev/kvm)
+  if [ "$now" = "root:root 600" ]; then
+    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+    echo "libvirt: /dev/kvm was root:root 0600 (no udev here); set to root:kvm 0660 as Debian's udev does"
+  fi
+}
+kvm_node
 
 if answers; then
   echo "libvirt: $URI already answers; nothing to start"

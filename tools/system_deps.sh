@@ -3,7 +3,8 @@
 #   tools/system_deps.sh book   what `make book` needs: a Python venv and libvirt's headers
 #                               (libvirt-python is built from source against them)
 #   tools/system_deps.sh test   the above, plus what the test suite drives (headless Chromium)
-#   tools/system_deps.sh host   the above, plus a real libvirt daemon with QEMU (used by .ci/run)
+#   tools/system_deps.sh host   the above, plus a real libvirt daemon with QEMU and Debian's cpio,
+#                               which packs the labs' guest (tools/lab_guest.py; used by .ci/run)
 # It installs with apt-get when it runs as root or when sudo works without a password; otherwise
 # it stops and prints the one command to run.
 set -euo pipefail
@@ -12,7 +13,7 @@ case "$level" in
   book) want=(python3-venv python3-dev gcc pkg-config libvirt-dev) ;;
   test) want=(python3-venv python3-dev gcc pkg-config libvirt-dev chromium) ;;
   host) want=(python3-venv python3-dev gcc pkg-config libvirt-dev chromium
-              libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils) ;;
+              libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils cpio) ;;
   *) echo "system_deps.sh: level must be one of book, test, host; got '$level'" >&2; exit 2 ;;
 esac
 
@@ -28,6 +29,7 @@ have() {  # is the capability behind a package present, however it was installed
     libvirt-clients) command -v virsh >/dev/null ;;
     qemu-system-x86) command -v qemu-system-x86_64 >/dev/null ;;
     qemu-utils)   command -v qemu-img >/dev/null ;;
+    cpio)         command -v cpio >/dev/null ;;
     *) dpkg -s "$1" >/dev/null 2>&1 ;;
   esac
 }

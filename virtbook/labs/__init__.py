@@ -12,7 +12,12 @@ themselves; this package only does what would distract from them or what must ne
   helper (:func:`remove_vm`, :func:`delete_volume`, :func:`disk_write`, :func:`cleanup`) and the
   guard :func:`owned` check three marks first: the ``vblab-`` name prefix, the owner metadata,
   and the record (see :mod:`virtbook.labs.ownership`);
-* :func:`explain` turns any libvirt error into one sentence: what happened and what to do.
+* :func:`explain` turns any libvirt error into one sentence: what happened and what to do;
+* on a real host, ``create_lab_vm(..., guest=True)`` and :func:`boot_guest` run a small Linux
+  guest whose serial console the labs read and write through libvirt (:mod:`.guest`);
+  :func:`measure_cpu`, :func:`set_cpu_limits` and :func:`start_contending_guests` measure and
+  steer its CPU time (:mod:`.measure`); :class:`KsmSession` switches the host's page sharing on
+  only when ``VIRTBOOK_LAB_KSM=1`` allows it, and puts it back (:mod:`.ksm`).
 
 It imports without libvirt-python installed; the first call that needs libvirt raises
 :class:`LibvirtMissing` with instructions, and the rest of the book is unaffected.
@@ -26,6 +31,15 @@ from .errors import (PREFIX, LabError, LabUnsupported, LibvirtMissing, NameTaken
                      UuidInXML, WrongState, explain)
 from .ownership import (OWNER_NS, POOL_NAME, Ownership, has_owner_metadata, is_lab_owned,
                         lab_name, owned, owner_element, ownership, record_for)
+from .guest import (BOOT_TIMEOUT, ConsoleUnavailable, Guest, GuestError, GuestMissing, GuestView,
+                    ModuleMissing, attach_guest, boot_guest, boot_guests, guest_files, is_guest_vm,
+                    wait_for_balloon)
+from .ksm import KSM_VARIABLE, KsmSample, KsmSession, restore_ksm
+from .ksm import counters as ksm_counters
+from .ksm import opted_in as ksm_opted_in
+from .ksm import sample as ksm_sample
+from .ksm import unavailable as ksm_unavailable
+from .measure import CpuUse, cpu_times, measure_cpu, set_cpu_limits, start_contending_guests
 from .vms import (CleanupReport, DomainTypeChoice, cleanup, create_lab_vm, created, define,
                   delete_volume, domain_type, fingerprint, host_summary_rows, is_mac, lab_mac,
                   lab_pool, lab_vm_xml, remove_vm, require_shut_off)
@@ -40,4 +54,10 @@ __all__ = [
     "CleanupReport", "DomainTypeChoice", "cleanup", "create_lab_vm", "created", "define",
     "delete_volume", "domain_type", "fingerprint", "host_summary_rows", "is_mac", "lab_mac",
     "lab_pool", "lab_vm_xml", "remove_vm", "require_shut_off",
+    "BOOT_TIMEOUT", "ConsoleUnavailable", "Guest", "GuestError", "GuestMissing", "GuestView",
+    "ModuleMissing", "attach_guest", "boot_guest", "boot_guests", "guest_files", "is_guest_vm",
+    "wait_for_balloon",
+    "KSM_VARIABLE", "KsmSample", "KsmSession", "restore_ksm", "ksm_counters", "ksm_opted_in",
+    "ksm_sample", "ksm_unavailable", "CpuUse", "cpu_times", "measure_cpu", "set_cpu_limits",
+    "start_contending_guests",
 ]

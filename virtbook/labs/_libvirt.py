@@ -9,14 +9,23 @@ labs report errors themselves through :func:`virtbook.labs.explain`. Source: lib
 
 The rest of the book must import and run without libvirt-python, so nothing here imports libvirt
 at module import time.
+
+Reading a guest's serial console needs libvirt's event loop: a console is a libvirt *stream*,
+and a non-blocking stream delivers data through callbacks that only an event loop runs
+(libvirt-python's ``virEventRegisterDefaultImpl`` and ``virEventRunDefaultImpl``; libvirt,
+"libvirt-event", https://libvirt.org/html/libvirt-libvirt-event.html). The default loop must be
+registered before a connection is opened, so :func:`event_loop` is called by
+:func:`virtbook.labs.connect` for every real host and runs the loop in one daemon thread.
 """
 from __future__ import annotations
 
+import threading
 from types import ModuleType
 
 from .errors import LibvirtMissing
 
 _MODULE: ModuleType | None = None
+_LOOP: threading.Thread | None = None
 
 
 def _silent(_ctx: object, _err: object) -> None:
@@ -47,3 +56,28 @@ def available() -> bool:
     except LibvirtMissing:
         return False
     return True
+
+
+def event_loop() -> None:
+    """Register libvirt's default event loop (once per process) and run it in a daemon thread.
+
+    Connections opened afterwards can deliver stream and domain events; those opened before
+    cannot, which is why :func:`virtbook.labs.connect` calls this before opening a real host.
+    """
+    global _LOOP
+    if _LOOP is not None:
+        return
+    libvirt = load()
+    libvirt.virEventRegisterDefaultImpl()
+
+    def run() -> None:
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    _LOOP = threading.Thread(target=run, name="virtbook-libvirt-events", daemon=True)
+    _LOOP.start()
+
+
+def event_loop_running() -> bool:
+    """True once :func:`event_loop` has started the loop in this process."""
+    return _LOOP is not None

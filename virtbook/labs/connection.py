@@ -123,11 +123,14 @@ def connect(uri_: str | None = None, *, readonly: bool = False, quiet: bool = Fa
     """
     libvirt = _libvirt.load()
     target = uri_ or uri()
+    if not target.startswith("test:"):
+        _libvirt.event_loop()      # before opening: a guest's console needs the event loop
     try:
         conn = libvirt.openReadOnly(target) if readonly else libvirt.open(target)
     except libvirt.libvirtError as err:
         raise LabError(explain(err)) from err
     conn._virtbook_readonly = readonly
+    conn._virtbook_events = _libvirt.event_loop_running()
     global _CURRENT
     if not readonly:
         _CURRENT = conn

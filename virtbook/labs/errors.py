@@ -168,7 +168,23 @@ _RULES: tuple[_Rule, ...] = (
           r"(?:failed to initialize kvm|Could not access KVM kernel module)",
           "QEMU could not use KVM on this host (no hardware virtualization, or no permission on "
           "/dev/kvm): use domain type 'qemu' (software emulation), which labs.create_lab_vm() "
-          "falls back to by itself."),
+          "picks when the host CPU shows no vmx/svm flag, or set VIRTBOOK_LAB_DOMAIN_TYPE=qemu."),
+    _Rule(("VIR_ERR_OPERATION_FAILED",), r"Active console session exists",
+          "Another client (perhaps a `virsh console` in a terminal, or a second notebook) holds "
+          "this VM's console, and only one may: close that session (Ctrl+] in virsh console) and "
+          "run the cell again; the labs never force another client off."),
+    _Rule(("VIR_ERR_OPERATION_INVALID", "VIR_ERR_CONFIG_UNSUPPORTED", "VIR_ERR_OPERATION_FAILED",
+           "VIR_ERR_OPERATION_UNSUPPORTED", "VIR_ERR_INTERNAL_ERROR"),
+          r"(?:cgroup CPU controller is not mounted|CPU tuning is not available)",
+          "CPU shares, period and quota live in the host's cgroup 'cpu' controller, which this "
+          "daemon cannot use (qemu:///session has no cgroups, and some containers hide the "
+          "controller): run this step against qemu:///system on a host with the cpu controller, "
+          "or leave <cputune> out."),
+    _Rule(("VIR_ERR_OPERATION_INVALID", "VIR_ERR_OPERATION_FAILED", "VIR_ERR_INTERNAL_ERROR"),
+          r"cgroup CPUACCT controller is not mounted",
+          "libvirt counts a VM's CPU time per host CPU in the host's cgroup 'cpuacct' controller, "
+          "which this daemon cannot use (qemu:///session has no cgroups): run this step against "
+          "qemu:///system, or read the total from dom.info()[4] instead."),
     _Rule(("VIR_ERR_INVALID_ARG",), r"cannot set memory higher than max memory",
           "The balloon can only shrink a VM below its <memory> maximum, never grow it past it: "
           "ask for at most dom.maxMemory() KiB, or raise <memory> while the VM is shut off."),

@@ -23,7 +23,10 @@ https://libvirt.org/formatdomain.html#general-metadata).
 Where the record lives: for the test driver (whose state dies with the connection) it is kept in
 memory on the connection object; for real hosts it is a JSON file, ``$VIRTBOOK_LAB_STATE`` if set,
 else ``$XDG_STATE_HOME/virtbook/labs-record.json`` (``~/.local/state/...`` by default), keyed by
-URI and host name, so an interrupted lab can be cleaned up by the next run.
+URI and host name, so an interrupted lab can be cleaned up by the next run. The same record keeps
+the previous value of every host-wide setting a lab changed (the KSM knobs of Lab L6, see
+:mod:`virtbook.labs.ksm`), so that :func:`virtbook.labs.cleanup` can put it back even after an
+interruption.
 """
 from __future__ import annotations
 
@@ -89,7 +92,9 @@ def has_owner_metadata(domain_xml: str) -> bool:
 # The record of what the labs created
 # ----------------------------------------------------------------------------------------------
 
-KINDS = ("domains", "volumes", "pools")
+#: What the record holds: objects the labs created (by UUID or key, with their names), and
+#: ``settings``: host-wide settings a lab changed (by file, with the value found before).
+KINDS = ("domains", "volumes", "pools", "settings")
 
 
 @dataclass

@@ -71,46 +71,62 @@ def _guest_arches(caps_xml: str) -> dict[str, set[str]]:
     return arches
 
 
-def domain_type(conn=None) -> DomainTypeChoice:
-    """Choose the domain type for lab VMs: 'test' on the test driver; on QEMU 'kvm' only if a
-    kvm guest really starts here, else 'qemu' (TCG, software emulation).
+#: Environment variable that forces the domain type of new lab VMs on a QEMU host ('kvm' or 'qemu').
+DOMAIN_TYPE_VARIABLE = "VIRTBOOK_LAB_DOMAIN_TYPE"
+#: CPU flags of hardware virtualization: Intel VT-x and AMD-V.
+VIRT_FLAGS = ("vmx", "svm")
 
-    Capabilities may list 'kvm' on a host where a kvm guest still cannot start (for example when
-    QEMU may not open /dev/kvm), so the choice is made by starting a tiny paused, transient,
-    lab-marked probe VM with no disk and destroying it at once. The result is cached per
-    connection.
+
+def _host_cpu_flags(caps_xml: str) -> set[str]:
+    """The feature names of the host CPU in a capabilities document."""
+    root = ET.fromstring(caps_xml)
+    return {f.get("name") for f in root.findall("host/cpu/feature") if f.get("name")}
+
+
+def domain_type(conn=None) -> DomainTypeChoice:
+    """Choose the domain type for lab VMs: 'test' on the test driver; on QEMU 'kvm' only where
+    KVM can really run a guest, else 'qemu' (TCG, software emulation).
+
+    libvirt's capabilities may offer 'kvm' on a host where a kvm guest still cannot run: QEMU may
+    not be allowed to open /dev/kvm, and on a CPU without hardware virtualization (no vmx or svm
+    flag, as inside many cloud VMs) a kvm domain can start and then never execute a guest
+    instruction. So 'kvm' is chosen only when the capabilities offer it *and* the host CPU they
+    describe has the vmx or svm flag; nothing is started to find out. A kvm guest that still does
+    not boot is switched to 'qemu' by :func:`virtbook.labs.boot_guest`, which then records that
+    here. ``$VIRTBOOK_LAB_DOMAIN_TYPE`` forces the choice. The result is cached per connection.
     """
     conn = resolve(conn)
     cached = getattr(conn, "_virtbook_domain_type", None)
     if cached is not None:
         return cached
-    libvirt = _libvirt.load()
     if conn.getType() == "TEST":
         choice = DomainTypeChoice("test", "the test driver accepts only its own 'test' type")
     else:
-        arches = _guest_arches(conn.getCapabilities())
-        types = arches.get("x86_64", set())
+        caps = conn.getCapabilities()
+        types = _guest_arches(caps).get("x86_64", set())
         if not types:
             raise LabUnsupported(
                 "this host offers no x86_64 guests, and the lab VMs need x86_64 with BIOS firmware "
                 "(internal snapshots refuse UEFI): run the labs on an x86_64 host or on the test "
                 "driver.")
-        if "kvm" not in types:
+        forced = os.environ.get(DOMAIN_TYPE_VARIABLE, "").strip()
+        flags = sorted(_host_cpu_flags(caps) & set(VIRT_FLAGS))
+        if forced:
+            if forced not in ("kvm", "qemu"):
+                raise ValueError(f"{DOMAIN_TYPE_VARIABLE} must be 'kvm' or 'qemu', got {forced!r}")
+            if forced not in types:
+                raise LabUnsupported(f"{DOMAIN_TYPE_VARIABLE} asks for '{forced}', but this host "
+                                     f"offers only {sorted(types)}: unset it.")
+            choice = DomainTypeChoice(forced, f"{DOMAIN_TYPE_VARIABLE} asks for it")
+        elif "kvm" not in types:
             choice = DomainTypeChoice("qemu", "the host's capabilities offer no 'kvm' domain type")
+        elif not flags:
+            choice = DomainTypeChoice("qemu", "libvirt offers 'kvm', but the host CPU has no vmx "
+                                      "or svm flag (no hardware virtualization), so a kvm guest "
+                                      "would not run: TCG emulates the CPU instead")
         else:
-            probe = (f"<domain type='kvm'><name>{PREFIX}kvm-probe-{os.getpid()}</name>"
-                     f"<metadata>{owner_element('probe')}</metadata>"
-                     "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
-                     "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
-                     "<devices><memballoon model='none'/></devices></domain>")
-            try:
-                dom = conn.createXML(probe, libvirt.VIR_DOMAIN_START_PAUSED)
-            except libvirt.libvirtError as err:
-                choice = DomainTypeChoice("qemu", "a kvm guest failed to start here ("
-                                          + (err.get_error_message() or "no reason given") + ")")
-            else:
-                dom.destroy()
-                choice = DomainTypeChoice("kvm", "a kvm guest started here")
+            choice = DomainTypeChoice("kvm", f"libvirt offers 'kvm' and the host CPU has the "
+                                      f"{flags[0]} flag (hardware virtualization)")
     conn._virtbook_domain_type = choice
     return choice
 
@@ -278,12 +294,39 @@ def _lab_vm_size(memory_mib: int, current_memory_mib: int | None, vcpus: int,
     return memory_mib, current, vcpus, top
 
 
+def _cputune_xml(shares: int | None, period: int | None, quota: int | None,
+                 pin: str | None, vcpus: int) -> str:
+    """A ``<cputune>`` element for the given settings, or '' when there are none."""
+    parts = []
+    if pin is not None:
+        if not re.match(r"^\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*$", pin):
+            raise ValueError(f"pin must be a host CPU set such as '0' or '0-1,3', got {pin!r}")
+        parts += [f"<vcpupin vcpu='{v}' cpuset='{pin}'/>" for v in range(vcpus)]
+        parts.append(f"<emulatorpin cpuset='{pin}'/>")
+    if shares is not None:
+        parts.append(f"<shares>{check_int('shares', shares, 2, 262144)}</shares>")
+    if period is not None:
+        parts.append(f"<period>{check_int('period', period, 1000, 1000000)}</period>")
+    if quota is not None:
+        if quota != -1:
+            check_int("quota", quota, 1000, 17592186044415)
+        parts.append(f"<quota>{quota}</quota>")
+    return "<cputune>" + "".join(parts) + "</cputune>" if parts else ""
+
+
 def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str = "lab",
                memory_mib: int = 128, current_memory_mib: int | None = None, vcpus: int = 1,
-               max_vcpus: int | None = None) -> str:
+               max_vcpus: int | None = None, guest: bool = False, shares: int | None = None,
+               period: int | None = None, quota: int | None = None,
+               pin: str | None = None) -> str:
     """The domain XML of a small lab VM for the connection's driver: no ``<uuid>``, the owner
     metadata, BIOS firmware, a qcow2 disk at ``disk_path`` (no disk when None), one user-mode
     virtio NIC and a virtio balloon. ``name`` gets the lab prefix if it lacks it.
+
+    With ``guest=True`` (real hosts only) the VM boots the lab guest by direct kernel boot and
+    gets a serial console (see :mod:`virtbook.labs.guest`); the kernel and initramfs are first
+    uploaded into the labs' pool as lab-owned volumes. ``shares``, ``period``, ``quota`` and
+    ``pin`` (a host CPU set for every vCPU and the emulator threads) go into ``<cputune>``.
 
     Nothing is defined: pass the text (changed as you like) to :func:`define`.
     """
@@ -291,9 +334,19 @@ def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str =
     name = lab_name(name)
     memory_mib, current_memory_mib, vcpus, max_vcpus = _lab_vm_size(
         memory_mib, current_memory_mib, vcpus, max_vcpus)
+    cputune = _cputune_xml(shares, period, quota, pin, max_vcpus)
     choice = domain_type(conn)
+    if guest and choice.type == "test":
+        raise LabUnsupported("the test driver cannot run an operating system, so guest=True "
+                             "needs a real host (VIRTBOOK_URI=qemu:///system or qemu:///session).")
+    extra = ""
     if choice.type == "test":
         os_xml = "<os><type>hvm</type><boot dev='hd'/></os>"
+    elif guest:
+        from .guest import GUEST_DEVICES_XML, boot_files, guest_os_xml  # noqa: PLC0415
+
+        os_xml = guest_os_xml(*boot_files(conn))
+        extra = GUEST_DEVICES_XML
     else:
         os_xml = "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>"
     mac = lab_mac(conn, name)
@@ -309,16 +362,16 @@ def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str =
   <metadata>{owner_element(lab)}</metadata>
   <memory unit='MiB'>{memory_mib}</memory>
   <currentMemory unit='MiB'>{current_memory_mib}</currentMemory>
-  <vcpu placement='static' current='{vcpus}'>{max_vcpus}</vcpu>
+  <vcpu placement='static' current='{vcpus}'>{max_vcpus}</vcpu>{cputune}
   {os_xml}
   <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
+  <on_reboot>{'destroy' if guest else 'restart'}</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>{disk}
     <interface type='user'>
       <mac address='{mac}'/>
       <model type='virtio'/>
-    </interface>
+    </interface>{extra}
     <memballoon model='virtio'/>
   </devices>
 </domain>"""
@@ -326,15 +379,20 @@ def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str =
 
 def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 128,
                   current_memory_mib: int | None = None, vcpus: int = 1,
-                  max_vcpus: int | None = None, disk_mib: int = 16, replace: bool = True):
+                  max_vcpus: int | None = None, disk_mib: int = 16, replace: bool = True,
+                  guest: bool = False, shares: int | None = None, period: int | None = None,
+                  quota: int | None = None, pin: str | None = None):
     """Create (define, not start) a small lab-owned VM that is valid on the current driver.
 
     The VM gets a qcow2 disk of ``disk_mib`` MiB in the labs' pool, BIOS firmware, ``memory_mib``
     MiB of RAM (``current_memory_mib`` initially, for ballooning), ``vcpus`` of ``max_vcpus``
     vCPUs, one user-mode virtio NIC and a virtio memory balloon. Its domain type comes from
-    :func:`domain_type`. With ``replace=True`` a lab-owned VM of the same name (left by an
-    earlier or interrupted run) is removed first; a VM of that name that the labs did not
-    create is never touched (:class:`NameTaken`).
+    :func:`domain_type`. With ``guest=True`` (real hosts only) it boots the lab guest, a small
+    Linux, by direct kernel boot: start it with :func:`virtbook.labs.boot_guest`. ``shares``,
+    ``period``, ``quota`` and ``pin`` set its ``<cputune>`` (see :func:`lab_vm_xml`). With
+    ``replace=True`` a lab-owned VM of the same name (left by an earlier or interrupted run) is
+    removed first; a VM of that name that the labs did not create is never touched
+    (:class:`NameTaken`).
     """
     conn = resolve(conn)
     libvirt = _libvirt.load()
@@ -342,6 +400,10 @@ def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 1
     memory_mib, current, vcpus, top = _lab_vm_size(memory_mib, current_memory_mib, vcpus,
                                                    max_vcpus)
     check_int("disk_mib", disk_mib, 1, 1024)
+    _cputune_xml(shares, period, quota, pin, top)           # refuse bad values before any change
+    if guest and conn.getType() == "TEST":
+        raise LabUnsupported("the test driver cannot run an operating system, so guest=True "
+                             "needs a real host (VIRTBOOK_URI=qemu:///system or qemu:///session).")
     try:
         existing = conn.lookupByName(full)
     except libvirt.libvirtError as err:
@@ -369,9 +431,10 @@ def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 1
     vol = created(pool.createXML(
         f"<volume><name>{vol_name}</name><capacity unit='MiB'>{disk_mib}</capacity>"
         "<target><format type='qcow2'/></target></volume>", 0))
-    xml = lab_vm_xml(full, vol.path(), conn=conn, lab=lab, memory_mib=memory_mib,
-                     current_memory_mib=current, vcpus=vcpus, max_vcpus=top)
     try:
+        xml = lab_vm_xml(full, vol.path(), conn=conn, lab=lab, memory_mib=memory_mib,
+                         current_memory_mib=current, vcpus=vcpus, max_vcpus=top, guest=guest,
+                         shares=shares, period=period, quota=quota, pin=pin)
         return define(xml, conn=conn, lab=lab)
     except Exception:
         delete_volume(vol)
@@ -443,9 +506,13 @@ class CleanupReport:
 
     removed: list[str] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"removed {len(self.removed)}: " + (", ".join(self.removed) or "nothing")]
+        if self.restored:
+            lines.append(f"restored {len(self.restored)} host setting(s): "
+                         + ", ".join(self.restored))
         for what, why in self.kept:
             lines.append(f"left alone {what}: {why}")
         return "\n".join(lines)
@@ -476,7 +543,8 @@ def _prune_record(conn) -> None:
 
 
 def cleanup(conn=None) -> CleanupReport:
-    """Remove every VM, volume and pool the labs created on this host, and nothing else.
+    """Remove every VM, volume and pool the labs created on this host, and nothing else, and put
+    back every host-wide setting a lab changed (KSM, see :mod:`virtbook.labs.ksm`).
 
     Objects whose names start with the lab prefix but fail an ownership check are left alone
     and listed in the report with the reason. Safe to run at any time, any number of times.
@@ -493,6 +561,10 @@ def cleanup(conn=None) -> CleanupReport:
             report.removed += remove_vm(dom)
         else:
             report.kept.append((check.what, "; ".join(check.reasons)))
+    if record_for(conn).items("settings"):
+        from .ksm import restore_ksm  # noqa: PLC0415
+
+        report.restored = restore_ksm(conn)
     try:
         pool = conn.storagePoolLookupByName(POOL_NAME)
     except libvirt.libvirtError:
@@ -535,7 +607,8 @@ def cleanup(conn=None) -> CleanupReport:
 
 def fingerprint(conn=None) -> dict[str, str]:
     """A digest of every VM (inactive XML, snapshot names, current snapshot) and every volume
-    outside the labs' pool that the labs do not own.
+    outside the labs' pool that the labs do not own, and, on a host whose KSM is reachable, the
+    KSM settings a lab may change.
 
     Take one at the start of a lab and compare at the end: equal digests show that the lab left
     everything else exactly as it found it.
@@ -559,6 +632,11 @@ def fingerprint(conn=None) -> dict[str, str]:
             continue
         for vol in pool.listAllVolumes(0):
             prints["volume:" + vol.key()] = str(vol.info()[1])
+    from . import ksm  # noqa: PLC0415
+
+    if ksm.unavailable(conn) is None:          # host-wide settings a lab may change (Lab L6)
+        for knob, value in ksm.settings().items():
+            prints["host:ksm/" + knob] = str(value)
     return prints
 
 
