@@ -55,10 +55,11 @@ def test_l2_to_l4_lab_vm_defaults_and_checks():
     assert "bytes_after_delete == bytes([0x22] * 4)" in l2
     assert "bytes([0x55] * 4)" in l2 and "lab_vm.snapshotNum() == 2" in l2
     # ex-l3-3: the source disk starts with 0xab, the clone's with 0xcd
-    assert "source_bytes == bytes([0xAB] * 4) and clone_bytes == bytes([0xCD] * 4)" in \
-        _checks("03-clones.ipynb")
+    l3 = _checks("03-clones.ipynb")
+    assert "source_bytes == bytes([0xAB] * 4)" in l3 and "clone_bytes == bytes([0xCD] * 4)" in l3
     # ex-l4-1: one live vCPU, a maximum of 2, so asking for 2 + 1 = 3 is refused
-    assert "(vcpus_before, vcpus_max, vcpus_after) == (1, 2, 2)" in _checks("04-resource-controls.ipynb")
+    l4 = _checks("04-resource-controls.ipynb")
+    assert "vcpus_before == 1" in l4 and "vcpus_max == 2" in l4 and "vcpus_after == 2" in l4
     assert 2 + 1 == 3
 
 

@@ -2,7 +2,8 @@
 survive an interruption, and only ever change what they created.
 
 Static checks read the notebooks: each task is an exercise, a code cell with nbgrader solution
-regions, and a check cell of asserts; the student edition (regions replaced by
+regions, and a check cell of asserts (one condition each, with a message; a first assert that
+names the task when it has not run; hidden tests; one printed line when all pass); the student edition (regions replaced by
 ``raise NotImplementedError``) still parses; no cell calls defineXML directly. The dynamic check
 runs each lab in one kernel three times (complete, interrupted half way, complete) with libvirt's
 mutating methods wrapped to log their targets, then inspects the log.
@@ -63,24 +64,54 @@ def test_lab_has_every_part_a_lab_needs(path):
     assert len(task_cells(nb)) == exercises, "one task cell per exercise"
 
 
+CHECK_HEAD = re.compile(r"^# Check your work: Task (\d+) ")
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def _one_condition(test: ast.expr) -> bool:
+    """An assert's test is one condition: not ``a and b`` (split it into two asserts)."""
+    return not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And))
+
+
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_each_task_has_solution_regions_then_a_check_cell_of_asserts(path):
+    """Each task is followed by its check: asserts that test one condition each and say what
+    they expected and found, a first assert that names the task when the task has not run,
+    hidden tests for the graders, and one printed line when everything passed."""
     nb = load_notebook(path)
     cells = nb["cells"]
-    for i in task_cells(nb):
+    for number, i in enumerate(task_cells(nb), start=1):
         markers = [line.strip() for line in source(cells[i]).splitlines()
                    if line.strip() in (BEGIN, END)]
         assert markers and markers == [BEGIN, END] * (len(markers) // 2), "balanced regions"
         follow = next(c for c in cells[i + 1:] if c["cell_type"] == "code")
         check = source(follow)
-        assert check.startswith("# Check your work"), f"cell after task {i} is not a check cell"
+        head = CHECK_HEAD.match(check)
+        assert head and int(head.group(1)) == number, f"cell after task {number} is not its check"
+        lines = check.splitlines()
+        assert lines.count(HIDDEN_BEGIN) == 1 and lines.count(HIDDEN_END) == 1, (
+            f"task {number}: the check has one hidden-test region")
+        assert lines.index(HIDDEN_BEGIN) < lines.index(HIDDEN_END) == len(lines) - 2
         tree = ast.parse(check)
-        assert any(isinstance(n, ast.Assert) for n in ast.walk(tree))
-        for stmt in tree.body:
+        *body, last = tree.body
+        assert ast.unparse(last) == f"print('Task {number}: every check passed.')", ast.unparse(last)
+        guard = body[0]
+        assert isinstance(guard, ast.Assert) and "globals()" in ast.unparse(guard.test), (
+            f"task {number}: the first assert checks that the task has run")
+        assert f"Task {number} has not run" in ast.literal_eval(guard.msg)
+        for stmt in body:
             assert isinstance(stmt, (ast.Assert, ast.Assign, ast.For, ast.If)), ast.dump(stmt)[:80]
             if isinstance(stmt, (ast.For, ast.If)):
                 assert any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
-        assert not follow.get("outputs"), "a check cell prints nothing when the task is right"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assert):
+                assert node.msg is not None, f"task {number}: an assert without a message: " \
+                                             f"{ast.unparse(node)[:80]}"
+                assert _one_condition(node.test), f"task {number}: two conditions in one " \
+                                                  f"assert: {ast.unparse(node.test)[:80]}"
+        printed = "".join(source({"source": o.get("text", "")}) for o in follow.get("outputs", []))
+        assert printed == f"Task {number}: every check passed.\n", (
+            f"task {number}: a passing check prints one line; stored {printed!r}")
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
