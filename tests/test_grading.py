@@ -122,6 +122,7 @@ class Graded:
     totals: dict[str, tuple[float, float]] = field(default_factory=dict)  # kind -> (score, max)
     feedback: str = ""
     seconds: float = 0.0
+    release: dict = field(default_factory=dict)   # nbgrader: the released (student) notebook
 
 
 # --- nbgrader -------------------------------------------------------------------------------------
@@ -163,7 +164,10 @@ def grade_with_nbgrader(lab: Path, root: Path) -> Graded:
     run([sys.executable, "-m", "nbgrader", "generate_feedback", assignment,
          "--student=first-task", "--force"], course, course)
     graded = Graded(feedback=(course / "feedback" / "first-task" / assignment /
-                              lab.with_suffix(".html").name).read_text(encoding="utf-8"))
+                              lab.with_suffix(".html").name).read_text(encoding="utf-8"),
+                    release=release)
+    for fixture in lab.parent.glob("*.xml"):
+        assert (course / "release" / assignment / fixture.name).is_file(), fixture.name
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -294,6 +298,36 @@ def test_editing_the_checks_earns_nothing_and_hidden_tests_are_graded(graded, to
     assert g.totals["edited-checks"] == (0.0, float(sum(points)))
     assert g.totals["visible-only"] == (float(sum(points) - points[2]), float(sum(points)))
     assert g.scores["visible-only"][3] == 0
+
+
+SOLUTION = re.compile(r"^(\s*)#{3}\s*BEGIN SOLUTION\s*$(.*?)^\s*#{3}\s*END SOLUTION\s*$", re.M | re.S)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[p.stem[:2] for p in LABS])
+def test_nbgraders_release_is_the_student_edition(graded, lab, edition):
+    """What `nbgrader generate_assignment` releases in a course made by make_student is, cell by
+    cell, the student edition `make student` writes: the same preprocessors made both. No
+    solution text, worked answer, hidden test or output reaches students."""
+    release = graded[("nbgrader", lab.name)].release
+    student = load(edition / lab.name)
+    assert [text(c) for c in release["cells"]] == [text(c) for c in student["cells"]]
+    original = load(lab)
+    sources = [text(c) for c in original["cells"]]
+    outside = "\n".join(SOLUTION.sub("", s) for s in sources)
+    secret = {line.strip() for s in sources for m in SOLUTION.finditer(s)
+              for line in m.group(2).splitlines()}
+    secret |= {line.strip() for s in sources for line in s.split("### BEGIN HIDDEN TESTS")[-1]
+               .split("### END HIDDEN TESTS")[0].splitlines() if "### BEGIN HIDDEN TESTS" in s}
+    everything = json.dumps(release)
+    leaked = [line for line in secret if len(line) >= 16 and line not in outside
+              and json.dumps(line)[1:-1] in everything]
+    assert not leaked, f"solution or hidden-test text in the release: {leaked[:3]}"
+    assert "{solution}" not in everything, "a worked answer reached the release"
+    assert all(not c.get("outputs") for c in release["cells"] if c["cell_type"] == "code")
+    for number, title in enumerate([t.title for t in teaching.lab_tasks(
+            [{**c, "source": text(c)} for c in original["cells"]])], start=1):
+        code = re.sub(r'"\s*\n\s*"', "", "\n".join(text(c) for c in release["cells"]))
+        assert f'"Task {number} ({title}) is not done yet' in code, f"Task {number}'s stub"
 
 
 def test_points_match_the_instructor_guides_rubric():

@@ -39,11 +39,6 @@ def task_cells(nb: dict) -> list[int]:
     return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and BEGIN in source(c)]
 
 
-def student_source(text: str) -> str:
-    """The student edition of a cell, as tools/make_student.py writes it."""
-    return make_student.strip_cell(text, False, "cell").source
-
-
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_lab_has_every_part_a_lab_needs(path):
     nb = load_notebook(path)
@@ -115,9 +110,63 @@ def test_each_task_has_solution_regions_then_a_check_cell_of_asserts(path):
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_a_check_run_before_its_task_names_the_task(path, monkeypatch):
+    """A student who runs a check cell before its task cell reads which task to run first, not
+    ``NameError: name 'host' is not defined``: after the setup cells, each check alone fails
+    with an AssertionError that names its task."""
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    tasks = task_cells(load_notebook(path))
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells[:tasks[0]]):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, i)
+        for number, i in enumerate(tasks, start=1):
+            check = next(j for j in range(i + 1, len(nb.cells)) if nb.cells[j].cell_type == "code")
+            cell = nbformat.v4.new_code_cell(nb.cells[check].source)
+            try:
+                client.execute_cell(cell, check)
+            except Exception:  # noqa: BLE001 - the error output is what is checked
+                pass
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert errors, f"the check of Task {number} passed without its task"
+            assert errors[0].ename == "AssertionError", (errors[0].ename, errors[0].evalue)
+            assert f"Task {number} has not run" in errors[0].evalue, errors[0].evalue
+        _run(client, "print(labs.cleanup(conn))" if path in LIBVIRT_LABS else "pass")
+
+
+#: What a task cell calls when it creates or starts libvirt objects and undoes its own earlier
+#: attempt first.
+START_OVER = re.compile(r"labs\.(start_over|stop|remove_snapshots|create_lab_vm)\(")
+
+
+@pytest.mark.parametrize("path", LIBVIRT_LABS, ids=[p.name for p in LIBVIRT_LABS])
+def test_tasks_that_make_libvirt_objects_run_again_after_an_attempt(path, monkeypatch):
+    """A task cell that creates or starts VMs, volumes or snapshots can simply be run again (after
+    a failed attempt, or twice by mistake): run twice in a row, its check still passes."""
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    twice = [i for i in task_cells(load_notebook(path)) if START_OVER.search(nb.cells[i].source)]
+    assert twice, f"{path.name}: no task makes libvirt objects"
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, i)       # raises if a cell (a check included) fails
+            if i in twice:
+                client.execute_cell(cell, i)
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_student_edition_still_parses(path):
-    for cell in code_cells(load_notebook(path)):
-        ast.parse(student_source(source(cell)))
+    student, _ = make_student.student_notebook(nbformat.read(path, as_version=4), path.name)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            ast.parse(cell.source)
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
