@@ -34,7 +34,8 @@ Validate (the JupyterLab button and ``nbgrader validate``) knows the tasks and t
 
 What is specific to the book, and done here:
 
-- each cell tagged ``solution`` is removed;
+- each cell tagged ``solution`` is removed, and so is a Markdown cell that held nothing but worked
+  ``{solution}`` blocks;
 - every glued figure's directive is removed, ``{glue:figure} NAME`` and the image-less
   ``{figure}`` (with ``:name: NAME``) that replaces it in notebooks converted for JupyterLab: the
   figure itself is displayed under the code cell that makes it, and the directive's alt text and
@@ -242,6 +243,8 @@ def book_specific(nb: dict, name: str) -> tuple[dict, list[str]]:
         if cell["cell_type"] == "markdown":
             text, answers = drop_solution_directives(text, f"{name} cell {index}")
             removed.extend(answers)
+            if answers and not text.strip():
+                continue  # the cell held only worked answers: an empty cell would be left
         check_markers(text, f"{name} cell {index}")
         removed.extend(region_lines(text))
         cell["source"] = text
