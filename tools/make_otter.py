@@ -89,7 +89,7 @@ def solution_cell(text: str, task: teaching.Task) -> str:
     return "\n".join(out)
 
 
-def test_cells(text: str, number: int) -> list[dict]:
+def otter_tests(text: str, number: int) -> list[dict]:
     """The public and the hidden test of one check cell, in otter's test-cell syntax."""
     visible, hidden, inside, passed = [], [], False, None
     for line in text.splitlines():
@@ -157,7 +157,7 @@ def master_notebook(nb: nbformat.NotebookNode, name: str, assignment: str) -> nb
         cells.append(_raw("# END SOLUTION"))
         if task.check_cell is not None:
             cells.append(_raw("# BEGIN TESTS"))
-            cells += test_cells(cleaned["cells"][task.check_cell]["source"], task.number)
+            cells += otter_tests(cleaned["cells"][task.check_cell]["source"], task.number)
             cells.append(_raw("# END TESTS"))
         cells.append(_raw("# END QUESTION"))
     master = nbformat.v4.new_notebook(cells=cells, metadata=cleaned.get("metadata", {}))
