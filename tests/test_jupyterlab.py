@@ -515,6 +515,8 @@ def check_live_demo(nb: "LabNotebook", demo: Demo) -> None:
                          f"controls or its figure are outside the visible area {area}: {outside[:3]}")
     tracks = {s["name"]: s["track"] for s in layout["sliders"]}
     assert set(tracks) == set(demo.sliders), tracks
+    print(f"{demo.path}: slider tracks (px, values): "
+          + ", ".join(f"{name} {px:.0f} for {demo.sliders[name]}" for name, px in tracks.items()))
     narrow = {name: px for name, px in tracks.items()
               if px < max(MIN_SLIDER_PX, MIN_PX_PER_VALUE * (demo.sliders[name] - 1))}
     assert not narrow, f"{demo.path}: slider tracks too narrow for their values (px): {narrow}"
