@@ -8,6 +8,10 @@ time.perf_counter. Run from the repository root:
 
     python benchmarks/bench_cpu_widget.py                 # 60 changes of any control
     python benchmarks/bench_cpu_widget.py --changes 200 --seed 1
+    python benchmarks/bench_cpu_widget.py --pixel-ratio 2 # the figure drawn for a high-DPI screen
+
+The figure is the widget's own (:func:`virtbook.widgets.cpu.demo_dashboard`): 550 x 580 px, or
+twice that each way with ``--pixel-ratio 2``.
 
 It prints the median and 95th percentile of the whole callback in wall-clock time and in the
 process's CPU time (time.process_time, less disturbed by other jobs on a shared machine), of its
@@ -76,10 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=count(1), default=60, help="control changes to time")
     parser.add_argument("--seed", type=count(0), default=0, help="seed of the order of changes")
+    parser.add_argument("--pixel-ratio", type=int, choices=(1, 2), default=1,
+                        help="draw the figure at 1x (the widget's default) or 2x (high-DPI)")
     args = parser.parse_args(argv)
     settings = demo.default_settings()
-    board = cpu_plots.SchedulerDashboard([v.name for v in settings.vms], blit=True)
+    board = demo.demo_dashboard([v.name for v in settings.vms], args.pixel_ratio)
     print("\n".join(header()))
+    width, height = board._canvas.get_width_height()
+    print(f"figure: {width} x {height} px (pixel ratio {args.pixel_ratio})")
 
     # The default scenario itself, redrawn repeatedly (the first call builds the background).
     default, default_cpu = time_calls(lambda: demo.render(settings, board), 20)

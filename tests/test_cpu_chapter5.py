@@ -1,17 +1,24 @@
 """Chapter 5's solutions quote only numbers their own code produces.
 
 Each solution shows its Python code as a block in the Markdown; a hidden cell of the chapter runs
-that same code and glues every number the solution quotes. This test ties the two: every code
-block of a solution must appear, unchanged, in the hidden cell (nbval runs the cell and compares
-its output), and every number a solution's prose states next to a simulator result is a glue
-reference, not typed.
+that same code and computes every number the solution quotes, which the prose shows through an
+inline expression (``{eval}``). This test ties the two: every code block of a solution must
+appear, unchanged, in the hidden cell (nbval runs the cell and compares its output), every
+expression reads names that cell computes and has a stored value (conftest.py re-evaluates it
+under nbval), and every number a solution's prose states next to a simulator result is such an
+expression, not typed.
 """
 from __future__ import annotations
 
+import ast
 import re
+import sys
 
-from booklib import load_notebook, source
+from booklib import ROOT, load_notebook, source
 from solutions import solutions
+
+sys.path.insert(0, str(ROOT / "tools"))
+import inline_expressions  # noqa: E402
 
 PAGE = "chapters/05-sharing-the-cpu.ipynb"
 
@@ -27,9 +34,16 @@ def _hidden_cell(nb):
     return cells[0]
 
 
-def _glued(cell) -> set[str]:
-    return {o["metadata"]["scrapbook"]["name"] for o in cell.get("outputs", [])
-            if "scrapbook" in o.get("metadata", {})}
+def _assigned(cell) -> set[str]:
+    """The names a code cell assigns."""
+    return {n.id for n in ast.walk(ast.parse(source(cell)))
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _read(expression: str) -> set[str]:
+    """The names an inline expression reads (an f-string's fields included)."""
+    return {n.id for n in ast.walk(ast.parse(expression, mode="eval"))
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def test_each_solutions_code_runs_in_the_hidden_cell(root):
@@ -42,17 +56,20 @@ def test_each_solutions_code_runs_in_the_hidden_cell(root):
         assert block.strip() in hidden, f"solution code not run by the hidden cell:\n{block}"
 
 
-def test_solutions_glue_the_simulators_numbers(root):
+def test_solutions_quote_the_simulators_numbers_from_the_hidden_cell(root):
     nb, solutions = _solutions(root)
-    glued = _glued(_hidden_cell(nb))
+    computed = _assigned(_hidden_cell(nb))
     text = "\n".join(solutions)
-    keys = set(re.findall(r"\{glue:text\}`([\w-]+)", text))
-    assert len(keys) >= 20
-    missing = sorted(k for k in keys if k.startswith("ch05-ex") and k not in glued)
-    assert not missing, f"not glued by the hidden cell (run the notebook): {missing}"
-    # Prose outside code: a decimal number next to a simulator quantity must be a glue reference.
+    exprs = {content for name, content, *_ in inline_expressions.roles(text) if name == "eval"}
+    from_hidden = {e for e in exprs if _read(e) & computed}
+    assert len(from_hidden) >= 20
+    stored = {e["expression"] for c in nb["cells"] if c["cell_type"] == "markdown"
+              for e in inline_expressions.stored(c)}
+    missing = sorted(exprs - stored)
+    assert not missing, f"no stored value (run the notebook): {missing}"
+    # Prose outside code: a decimal number next to a simulator quantity must be an expression.
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
-    prose = re.sub(r"\{glue:text\}`[^`]+`", "", prose)
+    prose = re.sub(r"\{eval\}`[^`]+`", "", prose)
     typed = re.findall(r"\b(?:measures|gets|falls to|settles at|rises to|from|to) "
                        r"(?:about )?\d+\.\d+ (?:pCPU|ms|of a pCPU)", prose)
     assert not typed, typed

@@ -134,7 +134,8 @@ def test_strict_co_scheduling_of_a_vm_wider_than_the_host_is_refused():
 
 
 def _controls(box):
-    top, grid, status, image = box.children
+    controls, image = box.children  # the controls' column beside the figure
+    top, grid, status = controls.children
     pcpus, scheduler, coschedule, boost = top.children
     return pcpus, scheduler, coschedule, boost, grid, status, image
 
@@ -175,3 +176,51 @@ def test_widget_rows_control_their_vm():
 def test_widget_rejects_wrong_settings_type():
     with pytest.raises(ValueError, match="settings must be a DemoSettings or None"):
         demo.scheduler_demo(settings=Host(pcpus=2))
+
+
+def test_widget_shows_its_figure_at_the_size_it_is_drawn_beside_the_controls():
+    """No upscaling: the image's CSS size is the PNG's size (pixel ratio 1), or half of it
+    (pixel ratio 2, for high-DPI screens); and controls plus figure fit a JupyterLab output
+    about 930 px wide at 1366 x 768 (the browser test measures the real layout)."""
+    import io
+
+    from PIL import Image
+
+    for ratio in (1, 2):
+        box = demo.scheduler_demo(pixel_ratio=ratio)
+        *_, grid, status, image = _controls(box)
+        width, height = Image.open(io.BytesIO(bytes(image.value))).size
+        assert image.layout.width == f"{width // ratio}px"
+        assert image.layout.height == f"{height // ratio}px"
+    controls, _ = box.children
+    assert int(controls.layout.width[:-2]) + width // 2 + 12 <= 930
+    assert box.layout.flex_flow == "row wrap"  # on a narrower screen the figure goes below
+    with pytest.raises(ValueError, match="pixel_ratio must be an integer in 1..2"):
+        demo.scheduler_demo(pixel_ratio=3)
+
+
+def test_titles_and_labels_count_pcpus_in_the_singular_and_plural():
+    one = replace(demo.default_settings(), pcpus=1)
+    assert "on 1 pCPU," in demo.title_for(replace(one, coschedule="relaxed"), 3000)
+    assert "on 1 pCPU\n" in demo.title_for(one, 10_000) and "pCPUs" not in demo.title_for(one, 1)
+    box = demo.scheduler_demo(settings=one)
+    *_, status, image = _controls(box)
+    assert "of 1 pCPU<br>" in status.value
+    html = demo.pcpu_sweep(pcpus=(1, 2), start=1)
+    assert '"1 pCPU"' in html and '"2 pCPUs"' in html
+
+
+def test_the_chapter_demo_is_one_output_with_a_kernel_free_view():
+    bundle = demo.scheduler_explorer()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("data:image/png;base64,") == 5  # 2 to 6 pCPUs
+    assert "vb-sweep-note" in bundle["text/html"] and "VBox" not in bundle["text/plain"]
+
+
+def test_widget_records_the_kernels_time_per_control_change():
+    box = demo.scheduler_demo()
+    pcpus, scheduler, *_ = _controls(box)
+    assert box.update_times == []  # the first drawing is not a control change
+    pcpus.value = 3
+    scheduler.value = "rr"
+    assert len(box.update_times) == 2 and all(0 < s < 60 for s in box.update_times)

@@ -156,3 +156,35 @@ def test_the_widget_box_holds_controls_summary_and_image(explorer):
     walk(box)
     assert explorer.image in leaves and explorer.summary in leaves
     assert all(widget in leaves for widget in explorer.inputs.values())
+
+
+def test_the_figure_is_shown_at_the_size_it_is_drawn_beside_the_controls():
+    """No upscaling: the image's CSS size is the PNG's size (pixel ratio 1), or half of it
+    (pixel ratio 2, for high-DPI screens); and controls plus figure fit a JupyterLab output
+    about 930 px wide at 1366 x 768 (the browser test measures the real layout)."""
+    for ratio in (1, 2):
+        e = wm.OvercommitExplorer(pixel_ratio=ratio)
+        height, width = _pixels(e.image.value).shape[:2]
+        assert e.image.layout.width == f"{width // ratio}px"
+        assert e.image.layout.height == f"{height // ratio}px"
+    (row,) = e.widget.children
+    controls, image = row.children
+    assert image is e.image and row.layout.flex_flow == "row wrap"
+    assert int(controls.layout.width[:-2]) + width // 2 + 12 <= 930
+    with pytest.raises(ValueError, match="pixel_ratio must be an integer in 1..2"):
+        wm.OvercommitExplorer(pixel_ratio=0)
+
+
+def test_the_chapter_demo_is_one_output_with_a_kernel_free_view():
+    bundle = wm.overcommit_explorer()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("data:image/png;base64,") == 5  # 12 to 28 GiB
+    assert "vb-sweep-note" in bundle["text/html"] and "VBox" not in bundle["text/plain"]
+
+
+def test_the_explorer_records_the_kernels_time_per_control_change():
+    e = wm.OvercommitExplorer()
+    assert e.update_times == [] and e.widget.update_times is e.update_times
+    e.inputs["tau"].value = 0.5
+    e.apply(wm.Controls())  # a direct call is not a control change
+    assert len(e.update_times) == 1 and 0 < e.update_times[0] < 60

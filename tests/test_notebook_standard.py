@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from booklib import code_cells, load_notebook, notebooks, source
+from booklib import ROOT, code_cells, load_notebook, notebooks, source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import inline_expressions  # noqa: E402
@@ -93,16 +93,29 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_live_widgets_stay_out_of_the_html(path):
-    """A widget needs a kernel: the HTML book shows the static figure instead, so a cell that
-    displays a widget is tagged remove-output, and no widget state (which would make the page
-    load widget scripts from a CDN) is stored."""
+    """A widget needs a kernel: the HTML book shows a static figure instead, so a cell that
+    displays a widget is tagged remove-output, or its output carries a kernel-free HTML view as
+    well (virtbook.plots.LiveView), which the book shows instead of the widget; and no widget
+    state (which would make the page load widget scripts from a CDN) is stored."""
     nb = load_notebook(path)
     assert "widgets" not in nb["metadata"], f"{path.name} stores widget state; run `make outputs`"
     for i, cell in enumerate(code_cells(nb)):
-        shows_widget = any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
-        if shows_widget:
-            assert "remove-output" in cell.get("metadata", {}).get("tags", []), (
-                f"{path.name} code cell {i} displays a widget but is not tagged remove-output")
+        views = [out["data"] for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+        if views:
+            assert ("remove-output" in cell.get("metadata", {}).get("tags", [])
+                    or all("text/html" in data for data in views)), (
+                f"{path.name} code cell {i} displays a widget without a kernel-free view and is "
+                "not tagged remove-output")
+
+
+def test_the_book_ranks_a_demos_html_view_above_its_widget():
+    """myst-nb would pick a widget view over HTML, and without widget state show nothing."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    overrides = config["sphinx"]["config"].get("nb_mime_priority_overrides", [])
+    rank = {mime: priority for builder, mime, priority in overrides if builder == "html"}
+    assert rank.get(WIDGET_VIEW, 10) > rank.get("text/html", 30), overrides
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))

@@ -57,3 +57,60 @@ def test_sweep_html_embeds_every_frame_and_checks_its_input():
         plots.sweep_html([b"x"], ["a"], ["A"], name="Bad Name", parameter="p")
     with pytest.raises(ValueError, match="start must be"):
         plots.sweep_html([b"x"], ["a"], ["A"], name="t", parameter="p", start=3)
+
+
+def test_png_bytes_with_a_palette_keeps_the_picture_and_is_smaller():
+    import io
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    fig, ax = plots.figure(4, 3)
+    for i in range(5):
+        ax.bar([i], [i + 1], color=plots.color(i), hatch=plots.hatch(i), edgecolor="#333333")
+    ax.set_title("bars")
+    full, small = plots.png_bytes(fig, dpi=100), plots.png_bytes(fig, dpi=100, colors=256)
+    assert len(small) < len(full) / 2
+    a = np.asarray(Image.open(io.BytesIO(full)).convert("RGB"), dtype=int)
+    b = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=int)
+    assert a.shape == b.shape
+    assert np.abs(a - b).mean() < 2  # on average, under 2 of 255 per channel
+    assert plots.png_bytes(fig, dpi=100, colors=256) == small  # deterministic
+    with pytest.raises(ValueError, match="colors must be an integer in 2..256"):
+        plots.png_bytes(fig, colors=1)
+
+
+def test_sweep_html_with_a_note_shows_the_slider_only_where_its_script_runs():
+    import re
+
+    html = plots.sweep_html([b"one", b"two"], ["a", "b"], ["A", "B"], name="t", parameter="p",
+                            note="Run the cell for the live demo.")
+    assert '<p class="vb-sweep-note"><em>Run the cell for the live demo.</em></p>' in html
+    # without the script (JupyterLab before the cell runs) the slider is hidden ...
+    assert re.search(r'<input type="range"[^>]*style="display:none;', html)
+    # ... and the script removes the note and shows the slider
+    script = html.split("<script>", 1)[1]
+    assert "note.remove()" in script and "range.style.display = ''" in script
+    plain = plots.sweep_html([b"one", b"two"], ["a", "b"], ["A", "B"], name="t", parameter="p")
+    assert "vb-sweep-note" not in plain and "display:none" not in plain  # as before, for others
+    import pytest
+
+    with pytest.raises(ValueError, match="note must be None or a non-empty string"):
+        plots.sweep_html([b"x"], ["a"], ["A"], name="t", parameter="p", note=" ")
+
+
+def test_live_view_offers_the_widget_and_the_kernel_free_view_in_one_output():
+    import ipywidgets
+    import pytest
+
+    box = ipywidgets.VBox([ipywidgets.Label("live")])
+    view = plots.LiveView(box, "<figure>kernel-free</figure>", "a demo")
+    bundle = view._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
+    assert bundle["text/html"] == "<figure>kernel-free</figure>"
+    assert bundle["text/plain"] == "a demo"  # not "VBox(children=..."
+    with pytest.raises(ValueError, match="widget must be an ipywidgets widget"):
+        plots.LiveView("not a widget", "<p>x</p>", "x")
+    with pytest.raises(ValueError, match="html must be a non-empty string"):
+        plots.LiveView(box, "", "x")

@@ -28,6 +28,7 @@ import io
 import math
 from typing import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -253,6 +254,10 @@ class SchedulerDashboard:
     (benchmarks/bench_cpu_widget.py) finds changes well within the widget's 100 ms budget. With
     ``blit=False`` (the default) the figure is an ordinary matplotlib figure that can be displayed
     or glued into the book.
+
+    ``compact=True`` sets the text in :data:`virtbook.plots.DEMO_STYLE`, for a figure shown at its
+    drawn size beside a demo's controls (smaller than a book figure); ``dpi`` is the pixels per
+    inch of :meth:`png`: ``plots.DPI`` for an ordinary screen, twice that for a high-DPI one.
     """
 
     def __init__(
@@ -262,6 +267,8 @@ class SchedulerDashboard:
         width: float = plots.COLUMN_WIDTH,
         height: float = 6.8,
         blit: bool = False,
+        compact: bool = False,
+        dpi: int = plots.DPI,
     ) -> None:
         names = tuple(vm_names)
         if not names or not all(isinstance(n, str) and n for n in names):
@@ -269,12 +276,21 @@ class SchedulerDashboard:
         if len(set(names)) != len(names):
             raise ValueError(f"vm_names must be unique, got {names!r}")
         check_bool("blit", blit)
+        check_bool("compact", compact)
+        dpi = check_int("dpi", dpi, 30, 600)
         self.vm_names = names
         self.window_ms = _check_window(window_ms)
         check_real("width", width, 2.0, 30.0)
         check_real("height", height, 2.0, 30.0)
         self.blit = blit
-        self.fig, axes = plots.figure(width, height, nrows=2, ncols=2)
+        self.compact = compact
+        with plt.rc_context(plots.DEMO_STYLE if compact else {}):
+            self._build(names, width, height, dpi)
+
+    def _build(self, names: tuple[str, ...], width: float, height: float, dpi: int) -> None:
+        """Make the figure, its four panels and every artist that :meth:`update` changes."""
+        blit = self.blit
+        self.fig, axes = plots.figure(width, height, dpi=dpi, nrows=2, ncols=2)
         (self.ax_tl, self.ax_share), (self.ax_rdy, self.ax_lat) = axes
         self._canvas = FigureCanvasAgg(self.fig)
         self._frozen = False
@@ -357,7 +373,8 @@ class SchedulerDashboard:
         self.ax_lat.set_title("Wake-up latency")
         self._lat_note = self.ax_lat.text(0.5, 0.5, "", transform=self.ax_lat.transAxes,
                                           ha="center", va="center", fontsize=9)
-        self._title = self.fig.suptitle("", fontsize=11, fontweight="bold")
+        self._title = self.fig.suptitle("", fontsize=10 if self.compact else 11,
+                                        fontweight="bold")
 
         # One legend for the whole figure: each VM's colour and hatch (the second channel).
         self.fig.legend(
@@ -539,9 +556,18 @@ class SchedulerDashboard:
         return buf.getvalue()
 
 
+def pcpus_text(n: int) -> str:
+    """``n`` physical CPUs in words: "1 pCPU", "4 pCPUs".
+
+    >>> pcpus_text(1), pcpus_text(4)
+    ('1 pCPU', '4 pCPUs')
+    """
+    return f"{n} pCPU" + ("" if n == 1 else "s")
+
+
 def _default_title(result: SimResult) -> str:
     co = "" if result.coschedule == "none" else f", {result.coschedule} co-scheduling"
-    return (f"{result.scheduler} scheduler on {result.pcpus} pCPUs{co}: "
+    return (f"{result.scheduler} scheduler on {pcpus_text(result.pcpus)}{co}: "
             f"{result.duration_ms / 1000:g} s simulated")
 
 

@@ -236,13 +236,20 @@ class Dashboard:
     """
 
     def __init__(self, result: Result, width: float = plots.COLUMN_WIDTH, height: float = 6.6,
-                 dpi: int = plots.DPI, blit: bool = False) -> None:
+                 dpi: int = plots.DPI, blit: bool = False, compact: bool = False) -> None:
         _check_result(result)
         width = check_real("width", width, 2.0, 30.0)
         height = check_real("height", height, 2.0, 30.0)
         dpi = check_int("dpi", dpi, 30, 600)
         check_bool("blit", blit)
-        with plots.book_style():
+        check_bool("compact", compact)
+        self.compact = compact
+        #: The book's style, with the smaller type of a demo's figure when compact.
+        self._style = {**plots.STYLE, **(plots.DEMO_STYLE if compact else {})}
+        #: Explicit type sizes (pt) of the legends, the bottom panels' titles and the VM names.
+        self._size = ({"legend": 7.5, "title": 9, "names": 7.5} if compact
+                      else {"legend": 8, "title": 10, "names": 8})
+        with plt.rc_context(self._style):
             fig = plt.figure(figsize=(width, height), dpi=dpi, layout="constrained")
             axd = fig.subplot_mosaic([["host", "host"], ["vms", "slow"]],
                                      height_ratios=[1.1, 1.0], width_ratios=[1.1, 1.0])
@@ -266,7 +273,7 @@ class Dashboard:
         #: Full redraws (background rendered anew) and blitted redraws done by :meth:`png`.
         self.full_draws = 0
         self.blit_draws = 0
-        with plots.book_style():
+        with plt.rc_context(self._style):
             for ax in (self.ax_host, self.ax_vms, self.ax_slow):
                 ax.set_axisbelow(True)  # grid under the data, in blitted and full draws alike
             self._setup_host()
@@ -302,12 +309,14 @@ class Dashboard:
         handles = ([self._demand_line, self._thresh_line]
                    + [self._layers[k] for k in reversed(HOST_LAYERS)]
                    + [self._strips[s] for s in _STATE_STYLE])
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.02), fontsize=8,
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.02),
+                  fontsize=self._size["legend"],
                   handlelength=1.6)
 
     def _setup_vms(self) -> None:
         ax = self.ax_vms
-        ax.set_title("Each VM's memory, at the end", loc="left", fontsize=10)
+        ax.set_title("VM memory at the end" if self.compact else "Each VM's memory, at the end",
+                     loc="left", fontsize=self._size["title"])
         ax.set_xlabel("GiB")
         ax.grid(axis="y", visible=False)
         handles = [Rectangle((0, 0), 1, 1, facecolor=_face(p), hatch=_hatch(p),
@@ -318,12 +327,14 @@ class Dashboard:
                                   linewidths=0.4, label=VM_LABELS[p], animated=self.blit)
             ax.add_collection(poly, autolim=False)
             self._bars[p] = poly
-        self.fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7.5,
+        self.fig.legend(handles=handles, loc="outside lower center", ncol=3,
+                        fontsize=min(7.5, self._size["legend"]),
                         handlelength=1.4, columnspacing=1.0)
 
     def _setup_slowdown(self) -> None:
         ax = self.ax_slow
-        ax.set_title("Slowdown over the last 30 s", loc="left", fontsize=10)
+        ax.set_title("Slowdown, last 30 s" if self.compact else "Slowdown over the last 30 s",
+                     loc="left", fontsize=self._size["title"])
         ax.set_xlabel("time (s)")
         ax.set_ylabel("slowdown (1 = none, log scale)")
         ax.set_yscale("log")
@@ -334,7 +345,7 @@ class Dashboard:
         """Show ``result`` in all three panels (figure, axes and legends are kept)."""
         r = _check_result(result)
         t = np.asarray(r.t_s, dtype=float)
-        with plots.book_style():
+        with plt.rc_context(self._style):
             if r.names != self._names:
                 self._make_vm_artists(r.names)
             host_lim = self._update_host(r, t)
@@ -348,7 +359,7 @@ class Dashboard:
             line.remove()
         n = len(names)
         ypos = np.arange(n)[::-1]
-        self.ax_vms.set_yticks(ypos, labels=list(names), fontsize=8)
+        self.ax_vms.set_yticks(ypos, labels=list(names), fontsize=self._size["names"])
         self.ax_vms.set_ylim(-0.6, n - 0.4)
         self._slow_lines = []
         for i, name in enumerate(names):
@@ -358,7 +369,8 @@ class Dashboard:
         if self._slow_legend is not None:
             self._slow_legend.remove()
         self._slow_legend = self.ax_slow.legend(
-            handles=self._slow_lines, loc="upper left", bbox_to_anchor=(1.0, 1.02), fontsize=7.5,
+            handles=self._slow_lines, loc="upper left", bbox_to_anchor=(1.0, 1.02),
+            fontsize=min(7.5, self._size["legend"]),
             ncol=1 if n <= 8 else 2, handlelength=1.8, columnspacing=0.8)
         self._names = tuple(names)
 

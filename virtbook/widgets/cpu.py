@@ -21,9 +21,13 @@ Speed (the issue asks for at most 100 ms median per control change on the defaul
 :func:`simulation_window_ms` shortens the simulated window for the configurations the event-driven
 engine needs longer for (many busy vCPUs, co-scheduling), and the figure's title says so. benchmarks/bench_cpu_widget.py measures
 the whole callback.
+
+Chapter 5 shows :func:`scheduler_explorer`: this widget for readers who run the notebook, and
+precomputed runs (:func:`pcpu_sweep`) for everyone else, in one output.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,6 +57,12 @@ FULL_WINDOW_MS = 10_000.0
 MIN_WINDOW_MS = 1_000.0
 #: Busy vCPUs a full 10-second window is sized for (the default scenario has 10).
 REFERENCE_BUSY_VCPUS = 12
+#: The demo's figure in inches at ``plots.DPI``: 550 x 550 px, shown at that size to the right of
+#: the 350 px column of controls, so both fit a 1366 x 768 screen in JupyterLab with its file
+#: browser open (about 930 px for an output).
+DEMO_FIGSIZE = (5.5, 5.5)
+#: Width of the controls' column in px.
+CONTROLS_WIDTH_PX = 350
 #: How much of the window each co-scheduling mode keeps: co-scheduling adds events (relaxed: skew
 #: checks against every sibling on every state change; strict: gang starts, stops and held
 #: pCPUs), which made a 10-second run two to four times as slow in
@@ -210,7 +220,7 @@ def scenario_from_settings(settings: DemoSettings) -> tuple[Host, list[VM], dict
 def title_for(settings: DemoSettings, duration_ms: float) -> str:
     """The figure title: scheduler, co-scheduling, BOOST, and how much time was simulated."""
     names = {"credit": "Xen credit", "cfs": "Linux CFS (KVM)", "rr": "round robin"}
-    parts = [f"{names[settings.scheduler]} on {settings.pcpus} pCPUs"]
+    parts = [f"{names[settings.scheduler]} on {cpu_plots.pcpus_text(settings.pcpus)}"]
     if settings.coschedule != "none":
         parts.append(f"{settings.coschedule} co-scheduling")
     if settings.scheduler == "credit" and not settings.boost:
@@ -234,11 +244,28 @@ def render(settings: DemoSettings, board: cpu_plots.SchedulerDashboard) -> tuple
     return result, board.png()
 
 
-def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4) -> str:
-    """The kernel-free view for the HTML book: the default scenario's dashboard for each host
-    size in ``pcpus``, behind a slider (:func:`virtbook.plots.sweep_html`).
+def demo_dashboard(vm_names, pixel_ratio: int = 1) -> cpu_plots.SchedulerDashboard:
+    """The demo's figure: the four panels at :data:`DEMO_FIGSIZE`, compact type, blitting.
 
-    Each frame's alt text says what changes: every VM's share and the busiest VM's %RDY.
+    ``pixel_ratio`` 1 draws it at the size JupyterLab shows it (550 x 550 px); 2 draws twice as
+    many pixels each way for a high-DPI screen, shown at the same size, but takes about twice as
+    long per control change (benchmarks/bench_cpu_widget.py --pixel-ratio 2), which can exceed
+    the 100 ms budget on a small machine: 1 is the default.
+    """
+    ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
+    return cpu_plots.SchedulerDashboard(vm_names, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
+                                        blit=True, compact=True, dpi=plots.DPI * ratio)
+
+
+def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
+               note: str | None = None) -> str:
+    """The kernel-free view for the HTML book: the default scenario's dashboard for each host
+    size in ``pcpus``, behind a slider (:func:`virtbook.plots.sweep_html`, which shows ``note``
+    where its script does not run).
+
+    The frames are the live demo's figure (:func:`demo_dashboard`), so a reader sees the same
+    picture before and after running the notebook. Each frame's alt text says what changes:
+    every VM's share and the busiest VM's %RDY.
     """
     if not pcpus or any(isinstance(p, bool) or not isinstance(p, int) for p in pcpus):
         raise ValueError(f"pcpus must be a non-empty tuple of integers, got {pcpus!r}")
@@ -250,64 +277,82 @@ def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4) -> str:
         host, vms, kwargs = scenario_from_settings(settings)
         result = simulate(host, vms, **kwargs)
         entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
-        fig = cpu_plots.dashboard(result, entitled, title=title_for(settings, kwargs["duration_ms"]))
-        frames.append(plots.png_bytes(fig))
-        labels.append(f"{p} pCPUs")
+        board = cpu_plots.SchedulerDashboard(result.vm_names, width=DEMO_FIGSIZE[0],
+                                             height=DEMO_FIGSIZE[1], compact=True)
+        fig = board.update(result, entitled, title_for(settings, kwargs["duration_ms"]))
+        frames.append(plots.png_bytes(fig, dpi=plots.DPI, colors=256))
+        labels.append(cpu_plots.pcpus_text(p))
         busiest = max(result.ready_pct, key=lambda name: result.ready_pct[name])
         shares = ", ".join(f"{name} {share:.2f}" for name, share in result.cpu_share.items())
-        alts.append(f"Scheduler dashboard for the default scenario on {p} pCPUs. CPU shares in "
+        alts.append(f"Scheduler dashboard for the default scenario on {cpu_plots.pcpus_text(p)}. "
+                    f"CPU shares in "
                     f"pCPUs: {shares}. The VM that waits most, {busiest}, is ready but not "
                     f"running {result.ready_pct[busiest]:.0f} percent of the time.")
     return plots.sweep_html(frames, labels, alts, name="cpu-pcpus", parameter="Physical CPUs",
-                            start=pcpus.index(start))
+                            start=pcpus.index(start), note=note)
 
 
-def scheduler_demo(settings: DemoSettings | None = None):
-    """The widget: controls for the host, the scheduler and each VM above the live dashboard.
+def scheduler_demo(settings: DemoSettings | None = None, pixel_ratio: int = 1):
+    """The widget: a column of controls (the host, the scheduler, a row per VM) beside the live
+    dashboard, both visible at once on a 1366 x 768 screen.
 
-    Sliders update when released (``continuous_update=False``), so one drag is one simulation.
-    A configuration the simulator refuses (strict co-scheduling of a VM wider than the host)
-    leaves the last figure in place and explains why in the status line.
+    The figure is shown at the size it is drawn (:func:`demo_dashboard`; ``pixel_ratio=2`` for a
+    high-DPI screen). The pCPU slider updates when released (``continuous_update=False``), so one
+    drag is one simulation; a VM's vCPUs, weight and workload are menus, and its cap a number
+    box (0 to 800 in steps of 10) that updates on Enter or when it loses focus. A configuration
+    the simulator refuses (strict co-scheduling of a VM wider than the host) leaves the last
+    figure in place and explains why in the status line. The returned box keeps, in
+    ``update_times``, the seconds each control change took in the kernel.
     """
     import ipywidgets as widgets
 
     start = settings if settings is not None else default_settings()
     if not isinstance(start, DemoSettings):
         raise ValueError(f"settings must be a DemoSettings or None, got {start!r}")
-    board = cpu_plots.SchedulerDashboard([v.name for v in start.vms], blit=True)
-    narrow = widgets.Layout(width="150px")
+    board = demo_dashboard([v.name for v in start.vms], pixel_ratio)
+    column = f"{CONTROLS_WIDTH_PX}px"
+    label = {"description_width": "86px"}
 
     pcpus = widgets.IntSlider(value=start.pcpus, min=1, max=MAX_PCPUS, description="pCPUs",
-                              continuous_update=False, layout=widgets.Layout(width="260px"))
+                              continuous_update=False, style=label,
+                              layout=widgets.Layout(width=column, grid_area="pcpus"))
     scheduler = widgets.Dropdown(options=[("Xen credit", "credit"), ("Linux CFS (KVM)", "cfs"),
                                           ("round robin", "rr")],
-                                 value=start.scheduler, description="scheduler")
+                                 value=start.scheduler, description="scheduler", style=label,
+                                 layout=widgets.Layout(width=column, grid_area="scheduler"))
     coschedule = widgets.Dropdown(options=list(COSCHEDULE), value=start.coschedule,
-                                  description="co-schedule")
-    boost = widgets.Checkbox(value=start.boost, description="BOOST (credit)", indent=False)
+                                  description="co-schedule", style=label,
+                                  layout=widgets.Layout(width="210px", grid_area="coschedule"))
+    boost = widgets.Checkbox(value=start.boost, description="BOOST (credit)", indent=False,
+                             layout=widgets.Layout(width="130px", grid_area="boost"))
+    top = widgets.GridBox([pcpus, scheduler, coschedule, boost], layout=widgets.Layout(
+        width=column, grid_template_columns="215px 135px",
+        grid_template_areas='"pcpus pcpus" "scheduler scheduler" "coschedule boost"'))
 
     rows = []
     header = [widgets.HTML(f"<b>{h}</b>") for h in ("VM", "vCPUs", "weight", "cap %", "workload")]
     cells: list = list(header)
+    fill = widgets.Layout(width="auto")
     for v in start.vms:
         row = {
-            "vcpus": widgets.IntSlider(value=v.vcpus, min=1, max=MAX_VCPUS,
-                                       continuous_update=False, layout=narrow),
+            "vcpus": widgets.Dropdown(options=list(range(1, MAX_VCPUS + 1)), value=v.vcpus,
+                                      layout=fill),
             "weight": widgets.Dropdown(options=list(WEIGHTS) if v.weight in WEIGHTS
                                        else sorted({*WEIGHTS, v.weight}),
-                                       value=v.weight, layout=widgets.Layout(width="90px")),
-            "cap": widgets.IntSlider(value=v.cap, min=0, max=100 * MAX_VCPUS, step=10,
-                                     continuous_update=False, layout=narrow),
-            "workload": widgets.Dropdown(options=list(WORKLOADS), value=v.workload,
-                                         layout=widgets.Layout(width="110px")),
+                                       value=v.weight, layout=fill),
+            "cap": widgets.BoundedIntText(value=v.cap, min=0, max=100 * MAX_VCPUS, step=10,
+                                          continuous_update=False, layout=fill),
+            "workload": widgets.Dropdown(options=list(WORKLOADS), value=v.workload, layout=fill),
         }
         rows.append((v.name, row))
         cells += [widgets.Label(v.name), row["vcpus"], row["weight"], row["cap"], row["workload"]]
     grid = widgets.GridBox(cells, layout=widgets.Layout(
-        grid_template_columns="70px 160px 100px 160px 120px", grid_gap="2px 6px"))
+        width=column, grid_template_columns="52px 46px 64px 58px 106px", grid_gap="2px 4px"))
 
-    image = widgets.Image(format="png")
-    status = widgets.HTML()
+    image = widgets.Image(format="png", layout=widgets.Layout(
+        width=f"{DEMO_FIGSIZE[0] * plots.DPI:.0f}px",
+        height=f"{DEMO_FIGSIZE[1] * plots.DPI:.0f}px", flex="0 0 auto"))
+    status = widgets.HTML(layout=widgets.Layout(width=column))
 
     def read() -> DemoSettings:
         vms = tuple(
@@ -318,7 +363,10 @@ def scheduler_demo(settings: DemoSettings | None = None):
         return replace(start, vms=vms, pcpus=pcpus.value, scheduler=scheduler.value,
                        coschedule=coschedule.value, boost=boost.value)
 
+    update_times: list[float] = []
+
     def redraw(change=None) -> None:
+        start_s = time.perf_counter()
         try:
             current = read()
             result, png = render(current, board)
@@ -328,7 +376,10 @@ def scheduler_demo(settings: DemoSettings | None = None):
         image.value = png
         worst = max(result.vcpu_ready_pct.values()) if result.vcpu_ready_pct else 0.0
         status.value = (f"total CPU used: {result.total_run_ms / result.duration_ms:.2f} of "
-                        f"{result.pcpus} pCPUs; highest %RDY of any vCPU: {worst:.1f}%")
+                        f"{cpu_plots.pcpus_text(result.pcpus)}<br>highest %RDY of any vCPU: "
+                        f"{worst:.1f}%")
+        if change is not None:
+            update_times.append(time.perf_counter() - start_s)
 
     for w in (pcpus, scheduler, coschedule, boost):
         w.observe(redraw, names="value")
@@ -338,8 +389,24 @@ def scheduler_demo(settings: DemoSettings | None = None):
     redraw()
     # Draw the axes for every host size now, so the pCPU slider answers with a blit.
     board.prewarm(range(1, MAX_PCPUS + 1))
-    top = widgets.HBox([pcpus, scheduler, coschedule, boost])
-    return widgets.VBox([top, grid, status, image])
+    controls = widgets.VBox([top, grid, status], layout=widgets.Layout(
+        width=column, flex="0 0 auto", grid_gap="8px"))
+    box = widgets.HBox([controls, image], layout=widgets.Layout(
+        flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))
+    #: Seconds each control change took in the kernel (read, simulate, redraw, PNG, show), for
+    #: the JupyterLab test, which sets them against what the browser measures.
+    box.update_times = update_times
+    return box
+
+
+def scheduler_explorer() -> plots.LiveView:
+    """Chapter 5's demo as one output: the live :func:`scheduler_demo` once the reader's kernel
+    runs the cell, and the kernel-free :func:`pcpu_sweep` in the HTML book and in a notebook that
+    has been opened but not run yet (:class:`virtbook.plots.LiveView`)."""
+    note = ("Precomputed runs of the default scenario. Run this cell (or Run All) for the live "
+            "demo, which changes every parameter.")
+    return plots.LiveView(scheduler_demo(), pcpu_sweep(note=note),
+                          "The vCPU scheduling demo: run the cell in a notebook to use it.")
 
 
 __all__ = [
@@ -348,10 +415,13 @@ __all__ = [
     "WORKLOADS",
     "cfs_weight",
     "default_settings",
+    "demo_dashboard",
+    "pcpu_sweep",
     "quota_us",
     "render",
     "scenario_from_settings",
     "scheduler_demo",
+    "scheduler_explorer",
     "simulation_window_ms",
     "title_for",
 ]

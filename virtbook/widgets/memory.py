@@ -1,7 +1,8 @@
 """The overcommit explorer: ipywidgets controls wired to the memory simulator and its figures.
 
 Chapter 6 shows the default scenario of :mod:`virtbook.memory.scenarios` as a static figure
-and, for readers who run the notebook, this widget beneath it. The controls are the ones the
+and, further down, :func:`overcommit_explorer`: this widget for readers who run the notebook, and
+precomputed runs (:func:`ram_sweep`) for everyone else. The controls are the ones the
 chapter discusses: the host's RAM, how many VMs it runs, their size, how active they are and which
 guest operating system they run, which reclamation techniques exist (ballooning, page sharing,
 compression, hypervisor swapping), the idle memory tax ``tau`` and whether page sharing is salted.
@@ -47,14 +48,18 @@ from typing import Optional
 from .. import plots
 from .._validate import check_bool, check_choice, check_int, check_real
 from ..memory import TECHNIQUES, VM, Host, Phase, Result, default_scenario, simulate
-from ..memory_plots import Dashboard, overview_figure
+from ..memory_plots import Dashboard
 
 #: Choices of the guest-OS control.
 GUEST_OS = ("mixed", "linux", "windows")
 #: Shift of the workloads of each further round of copies, in seconds.
 COPY_OFFSET_S = 45.0
-#: Pixel density of the widget's image (the book's figures use ``plots.DPI``).
-WIDGET_DPI = 80
+#: The explorer's figure in inches at ``plots.DPI``: 560 x 550 px, shown at that size to the right
+#: of the 340 px column of controls, so both fit a 1366 x 768 screen in JupyterLab with its file
+#: browser open (about 930 px for an output).
+DEMO_FIGSIZE = (5.6, 5.5)
+#: Width of the controls' column in px.
+CONTROLS_WIDTH_PX = 340
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,26 @@ def summary_html(result: Result) -> str:
     starved = result.starved_s.get(slow_name, 0.0)
     waited = f" (could not run for {starved:.0f} s)" if starved >= 0.5 else ""
     return (f"<b>worst state</b> {s['worst_state']} &middot; <b>lowest free</b> "
-            f"{s['min_free_mb']:.0f} MiB &middot; <b>reclaimed at the end (GiB)</b> {parts} "
-            f"&middot; <b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}{waited}")
+            f"{s['min_free_mb']:.0f} MiB<br><b>reclaimed at the end (GiB)</b> {parts}<br>"
+            f"<b>slowest VM</b> {slow_name} &times;{result.slowdown[slow_name]:.2f}{waited}")
 
 
-def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) -> str:
+def demo_dashboard(result: Result, pixel_ratio: int = 1) -> Dashboard:
+    """The explorer's figure for ``result``: the three panels at :data:`DEMO_FIGSIZE`, compact,
+    blitting. ``pixel_ratio`` 1 draws it at the size JupyterLab shows it (560 x 550 px); 2 draws
+    twice as many pixels each way for a high-DPI screen, shown at the same size, at about twice
+    the cost per change (over the 100 ms budget on a small machine): 1 is the default."""
+    ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
+    return Dashboard(result, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
+                     dpi=plots.DPI * ratio, blit=True, compact=True)
+
+
+def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16,
+              note: Optional[str] = None) -> str:
     """The kernel-free view for the HTML book: the default scenario's dashboard for each host
-    size in ``ram_gib``, behind a slider (:func:`virtbook.plots.sweep_html`).
+    size in ``ram_gib``, behind a slider (:func:`virtbook.plots.sweep_html`, which shows ``note``
+    where its script does not run). The frames are the explorer's own figure, so a reader sees
+    the same picture before and after running the notebook.
 
     Each frame's alt text gives the numbers that change with the host's RAM: the lowest free
     memory, what each technique reclaimed and the slowest VM.
@@ -180,7 +198,8 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) 
     frames, labels, alts = [], [], []
     for gib in ram_gib:
         result = run(Controls(ram_gib=gib))
-        frames.append(plots.png_bytes(overview_figure(result)))
+        fig = Dashboard(result, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1], compact=True).fig
+        frames.append(plots.png_bytes(fig, dpi=plots.DPI, colors=256))
         labels.append(f"{gib} GiB")
         s = result.summary()
         slow = max(result.slowdown, key=result.slowdown.get)
@@ -192,7 +211,7 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16) 
                     f"reclaimed at the end: {rec}; slowest VM {slow}, "
                     f"{result.slowdown[slow]:.2f} times slower{waited}.")
     return plots.sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
-                            start=ram_gib.index(start))
+                            start=ram_gib.index(start), note=note)
 
 
 class OvercommitExplorer:
@@ -203,9 +222,13 @@ class OvercommitExplorer:
     ``benchmarks/bench_memory_widget.py`` times it. The image is drawn by a blitting
     :class:`~virtbook.memory_plots.Dashboard` with the Agg canvas, so no figure is created per
     change.
+
+    The controls stand in a column beside the figure, which is shown at the size it is drawn
+    (:func:`demo_dashboard`, ``pixel_ratio``), so both fit a 1366 x 768 screen in JupyterLab; on
+    a narrower output the figure wraps below the controls.
     """
 
-    def __init__(self, controls: Optional[Controls] = None, dpi: int = WIDGET_DPI) -> None:
+    def __init__(self, controls: Optional[Controls] = None, pixel_ratio: int = 1) -> None:
         import ipywidgets as w
 
         c = Controls() if controls is None else controls
@@ -213,45 +236,58 @@ class OvercommitExplorer:
             raise ValueError(f"controls must be a Controls, got {type(c).__name__}")
         self._controls = c
         self.result: Result = run(c)
-        self.dashboard = Dashboard(self.result, dpi=dpi, blit=True)
+        self.dashboard = demo_dashboard(self.result, pixel_ratio)
         #: Seconds the last update took: (simulate, redraw and encode).
         self.last_timing: tuple[float, float] = (0.0, 0.0)
         self._syncing = False
-        style = {"description_width": "initial"}
-        lay = w.Layout(width="250px")
+        column = f"{CONTROLS_WIDTH_PX}px"
+        style = {"description_width": "76px"}
+        lay = w.Layout(width=column)
         slider = dict(continuous_update=False, style=style, layout=lay)
         self.inputs = {
             "ram_gib": w.IntSlider(value=c.ram_gib, min=4, max=64, step=1,
-                                   description="host RAM (GiB)", **slider),
+                                   description="RAM (GiB)", tooltip="the host's RAM",
+                                   **slider),
             "n_vms": w.IntSlider(value=c.n_vms, min=1, max=12, step=1, description="VMs",
                                  **slider),
             "size_scale": w.FloatSlider(value=c.size_scale, min=0.25, max=2.0, step=0.25,
-                                        description="VM size (x default)", **slider),
+                                        description="VM size \N{MULTIPLICATION SIGN}",
+                                        tooltip="every VM's memory, times the default", **slider),
             "activity": w.FloatSlider(value=c.activity, min=0.25, max=2.0, step=0.25,
-                                      description="activity (x default)", **slider),
+                                      description="activity \N{MULTIPLICATION SIGN}",
+                                      tooltip="every VM's active memory, times the default",
+                                      **slider),
             "tau": w.FloatSlider(value=c.tau, min=0.0, max=0.95, step=0.05,
-                                 description="idle tax tau", **slider),
+                                 description="idle tax \N{GREEK SMALL LETTER TAU}", **slider),
             "guest_os": w.Dropdown(options=list(GUEST_OS), value=c.guest_os,
                                    description="guest OS", style=style, layout=lay),
             "salting": w.Checkbox(value=c.salting, description="salting (no inter-VM sharing)",
-                                  indent=False),
+                                  indent=False, layout=lay),
         }
         for t in TECHNIQUES:
             label = {"balloon": "ballooning", "share": "page sharing", "compress": "compression",
                      "swap": "hypervisor swapping"}[t]
             self.inputs[t] = w.Checkbox(value=getattr(c, t), description=label, indent=False,
-                                        layout=w.Layout(width="170px"))
-        self.summary = w.HTML(value=summary_html(self.result))
-        self.image = w.Image(value=self.dashboard.png(), format="png",
-                             layout=w.Layout(max_width="100%", height="auto"))
+                                        layout=w.Layout(width="auto"))
+        self.summary = w.HTML(value=summary_html(self.result), layout=lay)
+        width, height = (round(x * plots.DPI) for x in DEMO_FIGSIZE)
+        self.image = w.Image(value=self.dashboard.png(), format="png", layout=w.Layout(
+            width=f"{width}px", height=f"{height}px", flex="0 0 auto"))
         i = self.inputs
-        self.widget = w.VBox([
-            w.HBox([i["ram_gib"], i["n_vms"], i["size_scale"]]),
-            w.HBox([i["activity"], i["tau"], i["guest_os"]]),
-            w.HBox([i[t] for t in TECHNIQUES] + [i["salting"]]),
-            self.summary,
-            self.image,
-        ])
+        techniques = w.GridBox([i[t] for t in TECHNIQUES], layout=w.Layout(
+            width=column, grid_template_columns="1fr 1fr", grid_gap="0 6px"))
+        controls = w.VBox([
+            *(i[name] for name in ("ram_gib", "n_vms", "size_scale", "activity", "tau",
+                                   "guest_os")),
+            techniques, i["salting"], self.summary,
+        ], layout=w.Layout(width=column, flex="0 0 auto"))
+        # The controls' column beside the figure; on a narrower screen the figure wraps below.
+        self.widget = w.VBox([w.HBox([controls, self.image], layout=w.Layout(
+            flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))])
+        #: Seconds each control change took in the kernel (:meth:`apply`), also reachable from
+        #: the widget, for the JupyterLab test, which sets them against what the browser measures.
+        self.update_times: list[float] = []
+        self.widget.update_times = self.update_times
         for widget in self.inputs.values():
             widget.observe(self._on_change, names="value")
 
@@ -264,7 +300,7 @@ class OvercommitExplorer:
         if self._syncing:
             return
         values = {name: widget.value for name, widget in self.inputs.items()}
-        self.apply(dataclasses.replace(self._controls, **values))
+        self.update_times.append(self.apply(dataclasses.replace(self._controls, **values)))
 
     def apply(self, controls: Controls) -> float:
         """Simulate ``controls`` and redraw; returns the seconds the update took."""
@@ -297,3 +333,13 @@ class OvercommitExplorer:
 def explorer(**controls) -> OvercommitExplorer:
     """An :class:`OvercommitExplorer` started from ``Controls(**controls)``."""
     return OvercommitExplorer(Controls(**controls))
+
+
+def overcommit_explorer() -> plots.LiveView:
+    """Chapter 6's demo as one output: the live :class:`OvercommitExplorer` once the reader's
+    kernel runs the cell, and the kernel-free :func:`ram_sweep` in the HTML book and in a
+    notebook that has been opened but not run yet (:class:`virtbook.plots.LiveView`)."""
+    note = ("Precomputed runs of the default scenario. Run this cell (or Run All) for the live "
+            "explorer, which changes every control.")
+    return plots.LiveView(OvercommitExplorer().widget, ram_sweep(note=note),
+                          "The memory overcommit explorer: run the cell in a notebook to use it.")
