@@ -55,9 +55,13 @@ L1_EXTRA = ("edited-checks", "visible-only")
 WRONG_TASK3 = ('driver.get("type") if driver is not None else "raw"',
                'driver.get("type") if driver is not None else "qcow2"')
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     importlib.util.find_spec("nbgrader") is None or importlib.util.find_spec("otter") is None,
-    reason="nbgrader and otter-grader are pinned in requirements.txt: run `make setup`")
+    reason="nbgrader and otter-grader are pinned in requirements.txt: run `make setup`")]
+if importlib.util.find_spec("xdist") is not None:
+    # Under pytest-xdist (--dist loadgroup) every test here runs on one worker, so the module's
+    # fixtures grade each lab once, while other files' tests run on the other workers.
+    pytestmark.append(pytest.mark.xdist_group("grading"))
 
 
 @pytest.fixture(scope="module", autouse=True)
