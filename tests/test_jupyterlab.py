@@ -151,6 +151,23 @@ def _l1_student_stops_at_task_1(nb: "LabNotebook") -> None:
     assert all(count is None for count in state["counts"][2:]), "code cells after Task 1 ran"
 
 
+def _l1_student_validate_names_every_task(nb: "LabNotebook") -> None:
+    """nbgrader's Validate button (the toolbar button of the pinned nbgrader's JupyterLab
+    extension, as in Binder) on the untouched student edition of lab L1: the dialog says that
+    validation failed, not "Success!", and shows for each of the five tasks the check's sentence
+    that names it."""
+    nb.page.locator(".validate-button").first.click()
+    message = nb.page.locator("#validation-message")
+    message.wait_for(timeout=240_000)
+    text = " ".join(message.inner_text().split())
+    print("Validate on the student edition of lab L1:", text[:300])
+    assert "validation-failed" in (message.get_attribute("class") or ""), text[:600]
+    assert "Success!" not in text, text[:600]
+    for number in range(1, 6):
+        assert f"Task {number} has not run to the end yet" in text, f"Task {number}: {text[:900]}"
+    nb.page.keyboard.press("Escape")
+
+
 #: Each chapter costs this test about 13 s (open, check, Run All, check again), so it opens the
 #: pages a reader's eye is most needed on, not every page: chapters 1 and 2 (the first converted),
 #: chapter 9 (it quotes strings, {eval} of words, and shows a Markdown table as a cell output), the
@@ -166,7 +183,7 @@ CASES = [
     Case(DEMOS["memory"].path, opened=(DEMOS["memory"].before_running,),
          checks=(DEMOS["memory"].after_run_all,)),
     Case("labs/01-meet-libvirt.ipynb", student=True, error_cells=(3,),
-         checks=(_l1_student_stops_at_task_1,)),
+         checks=(_l1_student_stops_at_task_1, _l1_student_validate_names_every_task)),
 ]
 
 
