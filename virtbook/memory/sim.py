@@ -697,18 +697,22 @@ def scan_for_sharing(run: Run, st: HostState) -> bool:
             for i in range(run.n):
                 # first visits record a checksum; second visits with the same checksum are
                 # candidates for the trees
-                d = int(zero_new[i] * frac + 0.5)
-                zero_new[i] -= d
-                zero_volatile[i] += d
-                d = int(os_new[i] * frac + 0.5)
-                os_new[i] -= d
-                os_volatile[i] += d
-                d = int(zero_checked[i] * frac + 0.5)
-                zero_checked[i] -= d
-                zero_scanned[i] += d
-                d = int(os_checked[i] * frac + 0.5)
-                os_checked[i] -= d
-                os_scanned[i] += d
+                if zero_new[i]:
+                    d = int(zero_new[i] * frac + 0.5)
+                    zero_new[i] -= d
+                    zero_volatile[i] += d
+                if os_new[i]:
+                    d = int(os_new[i] * frac + 0.5)
+                    os_new[i] -= d
+                    os_volatile[i] += d
+                if zero_checked[i]:
+                    d = int(zero_checked[i] * frac + 0.5)
+                    zero_checked[i] -= d
+                    zero_scanned[i] += d
+                if os_checked[i]:
+                    d = int(os_checked[i] * frac + 0.5)
+                    os_checked[i] -= d
+                    os_scanned[i] += d
             st.pass_progress = x + budget / total
             break
         budget -= int(remaining)
@@ -928,7 +932,8 @@ def account(run: Run, st: HostState, k: int) -> tuple[list[tuple], int, int, int
         rows.append([held + attr[i], b, mz[i] + mo[i], cz, st.swapped[i], 0, res,
                      st.guest_swap_ins[i], st.guest_swap_outs[i], sq if sq > 0 else 0])
     st.free = run.host.ram_pages - used
-    volatile = sum(st.volatile(i) for i in range(run.n))
+    volatile = (sum(st.zero_checked) + sum(st.zero_volatile) + sum(st.zero_written)
+                + sum(st.os_checked) + sum(st.os_volatile) + sum(st.os_written))
     return rows, kp, sharing, unshared, sharing - intra, volatile
 
 
