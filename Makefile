@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 # Arguments for a build that fails on any warning.
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist): one per core; `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help setup guest book book-all test outputs student lock clean distclean
 
@@ -48,7 +50,7 @@ book-all: setup
 test: setup
 	@tools/system_deps.sh test
 	@$(PYTHON) tools/lab_guest.py build --if-needed >/dev/null
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 outputs: setup
 	$(BIN)/python tools/run_notebooks.py chapters labs instructor.ipynb validation.ipynb
