@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 # Arguments for a build that fails on any warning.
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
-# Test workers (pytest-xdist): one per core; `make test PYTEST_WORKERS=0` runs in one process.
-PYTEST_WORKERS ?= auto
+# Test workers (pytest-xdist): one per logical CPU (`auto` would count physical cores, one on a
+# 2-vCPU machine with hyper-threads); `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= logical
 
 .PHONY: help setup guest book book-all test outputs student lock clean distclean
 

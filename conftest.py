@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 
-# --- Running on several cores (pytest-xdist; `make test` passes -n auto) -----------------------
+# --- Running on several cores (pytest-xdist; `make test` passes -n logical) --------------------
 #
 # pyproject's addopts choose `--dist loadfile`: xdist sends all the tests of one file to one
 # worker, in collection order. So a notebook's cells, and the inline-expression items the hook
@@ -127,15 +127,25 @@ def pytest_collection_modifyitems(session, config, items):
 # book builds it while holding a lock and the other reuses it.
 
 
-def file_rank(path: str) -> int:
-    """Where a test file's tests start: the long files first, so none is left for the end of the
-    run while the other worker has nothing more to do (durations from `--durations` on the book's
-    2-core machine); the rest keep their order."""
-    return next((i for i, long in enumerate(LONG_FILES) if path == long), len(LONG_FILES))
+#: Files started first, longest first (`--durations` on the book's 2-core machine), so that none is
+#: left for the end of the run while the other worker has nothing more to do.
+FIRST = ("tests/test_realhost.py", "tests/test_browser.py", "tests/test_grading.py")
+#: Files started after the rest of tests/ and the doctests, just before the notebooks. The
+#: JupyterLab test times its widget demos with no other test of the run going on (QuietMachine
+#: below), so it waits for the other worker's current test: that wait is short when the other
+#: worker runs unit tests or notebook cells, long when it runs a real-host lab (a minute or more).
+BEFORE_NOTEBOOKS = ("tests/test_jupyterlab.py",)
 
 
-#: The files that take longest, longest first.
-LONG_FILES = ("tests/test_realhost.py", "tests/test_browser.py", "tests/test_jupyterlab.py")
+def file_rank(path: str) -> tuple[int, int]:
+    """Where a file's tests go in a worker's collection (the sort is stable: ties keep their order):
+    the FIRST files, the other tests and doctests, BEFORE_NOTEBOOKS, then the notebooks (many
+    small files, which balance the two workers at the end)."""
+    if path in FIRST:
+        return 0, FIRST.index(path)
+    if path in BEFORE_NOTEBOOKS:
+        return 2, 0
+    return (3, 0) if path.endswith(".ipynb") else (1, 0)
 
 
 class StartLongFilesFirst:
