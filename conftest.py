@@ -128,7 +128,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 #: Files started first, longest first (`--durations` on the book's 2-core machine), so that none is
-#: left for the end of the run while the other worker has nothing more to do.
+#: left for the end of the run while the other worker has nothing more to do. (A name that is not
+#: there, such as the grading tests before they land, changes nothing.)
 FIRST = ("tests/test_realhost.py", "tests/test_browser.py", "tests/test_grading.py")
 #: Files started after the rest of tests/ and the doctests, just before the notebooks. The
 #: JupyterLab test times its widget demos with no other test of the run going on (QuietMachine
