@@ -93,8 +93,9 @@ L4_MEMTOTAL_80_MIB = _range("l4_memtotal_80_mib", 44, 45, "MiB",
                             "L4 Task 4: the guest's MemTotal with the balloon at 80 MiB")
 # 0.38-0.68 of a CPU in the ten runs, up to 0.80 in runs of tests/test_realhost.py (load 4-7):
 # how much the loop gets depends most on what else the host's two CPUs are doing, so the range
-# runs up to the whole CPU an idle host gives one vCPU.
-L4_SHARE_FREE = _range("l4_share_free", 0.35, 1.0, "",
+# runs up to the whole CPU an idle host gives one vCPU, plus QEMU's other threads: at load 2.1
+# (2026-12-04, bench_lab_observations.py --runs 1) the share printed as 1.00 and lay above 1.0.
+L4_SHARE_FREE = _range("l4_share_free", 0.35, 1.1, "",
                        "L4 Task 5: the CPU a busy guest gets without a cap, QEMU's threads included "
                        "(1.0 is one host CPU)")
 # 0.21-0.26 of a CPU (0.22-0.26 in the test runs).
