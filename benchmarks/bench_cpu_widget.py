@@ -36,8 +36,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from virtbook import cpu_plots  # noqa: E402
-from virtbook.cpu import simulate  # noqa: E402
+from virtbook.cpu import entitlement, simulate  # noqa: E402
 from virtbook.widgets import cpu as demo  # noqa: E402
 
 #: The widget's budget per control change (median, simulate + redraw).
@@ -112,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         with Stopwatch() as sw:
             result = simulate(host, vms, **kwargs)
             simulated = sw.lap()
-            entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
+            entitled = entitlement(host, vms, kwargs["scheduler"])
             board.update(result, entitled, demo.title_for(settings, kwargs["duration_ms"]))
             board.png()
         total_cpu.append(sw.cpu_s)
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  (CPU time)                              {Summary.of(total_cpu).line()}")
     print(f"  of which simulate                       {Summary.of(sim).line()}")
     print(f"  of which redraw + PNG                   {Summary.of(draw).line()}")
-    print(f"  full redraws (background rebuilt): {board.full_redraws} of {args.changes + 20}")
+    print(f"  full redraws (background rebuilt): {board.full_draws} of {args.changes + 20}")
     for mode in sorted(by_mode):
         print(f"  {mode:<16}                        {Summary.of(by_mode[mode]).line()}")
     print(budget_line("a control change (wall clock)", Summary.of(total), BUDGET_MS))
