@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = demo.default_settings()
     board = demo.demo_dashboard([v.name for v in settings.vms], args.pixel_ratio)
     print("\n".join(header()))
-    width, height = board._canvas.get_width_height()
+    width, height = board.size_px
     print(f"figure: {width} x {height} px (pixel ratio {args.pixel_ratio})")
 
     # The default scenario itself, redrawn repeatedly (the first call builds the background).

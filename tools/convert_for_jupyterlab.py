@@ -15,7 +15,7 @@ keeps the HTML book the same:
    key without its chapter prefix, ``-`` as ``_``; the whole key when that name is taken or a
    builtin). In a loop, ``glue(f"ch05-share-{name}", v, display=False)`` becomes
    ``share[name] = v`` with ``share = {}`` before the loop. ``from myst_nb import glue`` goes
-   when nothing uses it any more. Figures keep ``virtbook.plots.glue_figure``.
+   when nothing uses it any more. Figures keep ``virtbook.figures.style.glue_figure``.
 2. ``{glue:text}`ch01-speedup:.2f``` in Markdown becomes ``{eval}`f"{speedup:.2f}"``` (and a key
    without format becomes ``{eval}`speedup```): MyST's inline expression, which jupyterlab-myst
    evaluates in the kernel and the book renders from the stored value (_ext/inline_eval.py).

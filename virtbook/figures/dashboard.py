@@ -24,6 +24,7 @@ from typing import Hashable
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from virtbook._validate import check_bool, check_int
 
@@ -136,6 +137,11 @@ class BlittingDashboard:
         positions = [ax.get_position(original=False) for ax in self.fig.axes]
         return canvas.copy_from_bbox(self.fig.bbox), positions, layout
 
+    @property
+    def size_px(self) -> tuple[int, int]:
+        """The width and height of a frame in pixels (what :meth:`png` encodes)."""
+        return self._agg().get_width_height(physical=True)
+
     def has_background(self, key: Hashable) -> bool:
         """True when the background for ``key`` is rendered and cached."""
         return key in self._backgrounds
@@ -174,8 +180,6 @@ class BlittingDashboard:
         ``compress_level`` is zlib's 0..9; 1 encodes several times faster than 6 for a few per
         cent more bytes, which is the right trade for a widget that redraws often.
         """
-        from PIL import Image
-
         level = check_int("compress_level", compress_level, 0, 9)
         self.draw()
         canvas = self._agg()

@@ -58,7 +58,7 @@ KINDS: dict[str, str] = {
     "node": "node component",
     "region": "",
 }
-#: The colour and hatch (index into :mod:`virtbook.plots`' palette and hatches) of each kind.
+#: The colour and hatch (index into :mod:`virtbook.figures.style`' palette and hatches) of each kind.
 #: Kinds that share a style never appear in the same diagram (:class:`Diagram` checks this).
 _STYLE_INDEX = {"user": 0, "runtime": 1, "node": 1, "kernel": 2, "image": 3, "workload": 4,
                 "control": 5, "store": 6, "hardware": 7, "region": -1}

@@ -130,6 +130,6 @@ def glue_figure(name: str, fig: Figure) -> None:
     carries the tag ``remove-output`` so the HTML shows the figure once, where the Markdown puts
     it (tests/test_notebook_standard.py checks the tag).
     """
-    from myst_nb import glue
+    from myst_nb import glue  # the book's tool, not a dependency of the library: needed here only
 
     glue(name, fig, display=True)

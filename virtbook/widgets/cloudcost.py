@@ -73,7 +73,7 @@ def vms_sweep(vms: tuple[int, ...] = (1, 2, 4, 8, 16, 32), start: int = 8, *,
                     f"server{'s' if owned != 1 else ''}: {where}; a commitment beats on demand above "
                     f"{cloudcost.commitment_break_even(offer):.0%}.")
     return sweep_html(frames, labels, alts, name="cloudcost-vms", parameter="VMs",
-                            start=vms.index(start))
+                      start=vms.index(start))
 
 
 class RentVsBuy(Demo):

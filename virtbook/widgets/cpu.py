@@ -229,7 +229,7 @@ def demo_dashboard(vm_names, pixel_ratio: int = 1) -> SchedulerDashboard:
     """
     ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
     return SchedulerDashboard(vm_names, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
-                                        blit=True, compact=True, dpi=style.DPI * ratio)
+                              blit=True, compact=True, dpi=style.DPI * ratio)
 
 
 def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
@@ -253,7 +253,7 @@ def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
         result = simulate(host, vms, **kwargs)
         entitled = entitlement(host, vms, kwargs["scheduler"])
         board = SchedulerDashboard(result.vm_names, width=DEMO_FIGSIZE[0],
-                                             height=DEMO_FIGSIZE[1], compact=True)
+                                   height=DEMO_FIGSIZE[1], compact=True)
         fig = board.update(result, entitled, title_for(settings, kwargs["duration_ms"]))
         frames.append(png_bytes(fig, dpi=style.DPI, colors=256))
         labels.append(pcpus_text(p))
@@ -264,7 +264,7 @@ def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
                     f"pCPUs: {shares}. The VM that waits most, {busiest}, is ready but not "
                     f"running {result.ready_pct[busiest]:.0f} percent of the time.")
     return sweep_html(frames, labels, alts, name="cpu-pcpus", parameter="Physical CPUs",
-                            start=pcpus.index(start), note=note)
+                      start=pcpus.index(start), note=note)
 
 
 class SchedulerDemo(Demo):

@@ -215,7 +215,7 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16,
                     f"reclaimed at the end: {rec}; slowest VM {slow}, "
                     f"{result.slowdown[slow]:.2f} times slower{waited}.")
     return sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
-                            start=ram_gib.index(start), note=note)
+                      start=ram_gib.index(start), note=note)
 
 
 class OvercommitExplorer(Demo):
