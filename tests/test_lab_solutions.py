@@ -2,7 +2,9 @@
 
 L1 to L4 describe what the test-driver fleet (labs/fleet.xml) and the labs' helpers give, and
 what a real host shows; the labs' own check cells assert the real-host numbers when they run on
-one. L5 and L6 glue their simulator numbers; the few they work out by hand are asserted here.
+one. L5 and L6 quote their simulator numbers as inline expressions; the few they work out by hand,
+and the models of their real-host tasks (L5's two guests on one CPU, L6's three guests under KSM),
+are asserted here.
 tests/test_solution_numbers.py lists each number against the test below that asserts it.
 """
 from __future__ import annotations
@@ -86,3 +88,50 @@ def test_l6_hand_numbers():
     assert "HOST_MB = 16384" in nb and "fleet_sizes = list(range(1, 17))" in nb
     # ex-l6-4: at tau = 0.75 an idle page costs 1 / (1 - 0.75) = 4 active ones
     assert "taus = (0.0, 0.25, 0.5, 0.75)" in nb and 1 / (1 - 0.75) == 4
+
+
+def test_l5_task6_model_of_two_guests_on_one_cpu():
+    # ex-l5-6: libvirt's <shares> 1024 and 2048 are weights 100 and 200 on the simulator's scale;
+    # on one pCPU CFS gives them 1/3 and 2/3, and a quota of 25,000 us per 100,000 us holds
+    # l5-high to 0.25 while l5-low gets the rest, 0.75
+    from virtbook.cpu import cpu_weight_from_shares
+
+    assert cpu_weight_from_shares(1024, cgroup=1) == 100
+    assert cpu_weight_from_shares(2048, cgroup=1) == 200
+    shares = cpu_simulate(CpuHost(pcpus=1), [CpuVM("l5-low", cpu_weight=100),
+                                             CpuVM("l5-high", cpu_weight=200)],
+                          "cfs", duration_ms=3000).cpu_share
+    assert abs(shares["l5-high"] / shares["l5-low"] - 2.00) < 0.01
+    capped = cpu_simulate(CpuHost(pcpus=1), [CpuVM("l5-low", cpu_weight=100),
+                                             CpuVM("l5-high", cpu_weight=200, quota_us=25_000,
+                                                   period_us=100_000)],
+                          "cfs", duration_ms=3000).cpu_share
+    assert round(capped["l5-high"], 2) == 0.25 and round(capped["l5-low"], 2) == 0.75
+    assert 25_000 / 100_000 == 0.25
+
+
+def test_l6_task5_model_counts_what_identical_pages_save():
+    # ex-l6-5: 3 guests x 32 MiB filled = 24,576 pages of one content, kept as one KSM page per
+    # 256 sharers (96 pages): 24,480 saved; with the other 96 MiB of each guest identical as well,
+    # two more copies of it are saved: 24,480 + 2 x 24,576 = 73,632. ksmd's nominal rate is
+    # 1000 pages per 10 ms = 100,000 pages/s, so the 98,304 pages of the three guests take 0.98 s.
+    from virtbook.memory import VM as MemVM
+    from virtbook.memory import Host as MemHost
+    from virtbook.memory import Phase
+    from virtbook.memory import simulate as mem_simulate
+
+    fill = 3 * 32 * 256
+    assert fill == 24_576 and fill - fill // 256 == 24_480
+    assert 24_480 + 2 * 96 * 256 == 73_632 and 3 * 128 * 256 / (1000 * 1000 / 10) == 0.98304
+    assert MemHost(ram_mb=1024).max_page_sharing == 256
+    for identical, saved in ((0.0, 24_480), (1.0, 73_632)):
+        vms = [MemVM(f"l6-{i}", 128, zero_frac=0.25, os_frac=identical * 0.75,
+                     phases=(Phase("booted", 15, 1.0, 0.0),), ramp_s=0, jitter=0, cow_rate=0)
+               for i in range(3)]
+        r = mem_simulate(MemHost(ram_mb=1024, pages_to_scan=1000, sleep_millisecs=10,
+                                 ksm_thres_coef=100), vms, duration_s=15, dt_s=0.5,
+                         techniques=("share",))
+        assert int(r.ksm["pages_sharing"][-1]) == saved
+        assert int(r.ksm["pages_sharing"][1]) == saved       # done by the end of the first second
+    # the lab's fill text repeats every 16 bytes with its newline, so every page of it is alike
+    assert len("virtbook-lab-l6") + 1 == 16 and 4096 % 16 == 0

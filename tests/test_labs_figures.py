@@ -84,3 +84,38 @@ def test_balloon_and_share_figures():
     assert heights == [0, 20, 50, 80]
     with pytest.raises(ValueError, match="equal length"):
         figures.cpu_share_figure(["a"], [1.0, 0.0], [None])
+
+
+def test_cpu_model_check_figure_tops_a_measured_bar_up_with_other_work():
+    predicted = {"shares": {"hi": 2 / 3, "lo": 1 / 3}, "quota": {"hi": 0.25, "lo": 0.75}}
+    measured = {"shares": {"hi": 0.4, "lo": 0.2}, "quota": {"hi": 0.25, "lo": 0.5}}
+    labels = {"shares": "shares", "quota": "quota"}
+    fig = figures.cpu_model_check_figure(predicted, measured, labels, cap=0.25)
+    bars = [p for p in fig.axes[0].patches if p.get_height() > 0]
+    assert len(bars) == 2 * 2 + 2 * 3, "model: two parts; measured: two parts and other work"
+    tops = sorted(round(p.get_y() + p.get_height(), 6) for p in bars)
+    assert tops[-4:] == [1.0] * 4, "every stack fills the one CPU"
+    assert {p.get_hatch() for p in bars} == {"", "//", ".."}, "each part has its own hatch"
+    empty = figures.cpu_model_check_figure(predicted, None, labels)
+    assert "real host\nonly" in [t.get_text() for t in empty.axes[0].texts]
+    with pytest.raises(ValueError, match="same configurations"):
+        figures.cpu_model_check_figure(predicted, {"shares": measured["shares"]}, labels)
+    with pytest.raises(ValueError, match="cap must"):
+        figures.cpu_model_check_figure(predicted, measured, labels, cap=25)
+
+
+def test_ksm_model_check_figure_draws_the_band_and_the_measured_scans():
+    t = [0.0, 0.5, 1.0, 1.5]
+    model = {"low": [0, 10, 20, 20], "high": [0, 30, 60, 60]}
+    fig = figures.ksm_model_check_figure(t, model, [0.0, 1.0, 2.0], [0, 5, 40], [1.0, 2.0],
+                                         marked_scans=1)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 + 1, "two model curves, the measurement, one marked scan"
+    assert len({line.get_linestyle() for line in ax.lines[:3]}) == 3
+    assert ax.get_xlim()[1] == 2.0 and ax.get_ylim()[1] >= 60
+    bare = figures.ksm_model_check_figure(t, model)
+    assert any("VIRTBOOK_LAB_KSM=1" in x.get_text() for x in bare.axes[0].texts)
+    with pytest.raises(ValueError, match="measured and measured_t"):
+        figures.ksm_model_check_figure(t, model, [0.0], None)
+    with pytest.raises(ValueError, match="as long as model_t"):
+        figures.ksm_model_check_figure(t, {"low": [0, 1]})

@@ -106,6 +106,8 @@ def _disk_digest(path: Path) -> str:
 
 
 KSM = Path("/sys/kernel/mm/ksm")
+#: Lab L6 switches KSM on only with this opt-in (virtbook.labs.KSM_VARIABLE).
+KSM_VARIABLE = "VIRTBOOK_LAB_KSM"
 
 
 def _host_settings() -> dict:
@@ -185,20 +187,64 @@ def _nbval(path: Path, env: dict) -> subprocess.CompletedProcess:
 
 
 def _run_until_cleanup(path: Path, env: dict, monkeypatch) -> None:
-    """Execute every code cell but the clean-up cell in a kernel, then abandon the kernel."""
+    """Execute every code cell but the clean-up cell in a kernel, then abandon the kernel.
+
+    A lab that switches KSM on (L6, with ``VIRTBOOK_LAB_KSM=1`` in ``env``) is instead killed
+    (SIGKILL) while its KSM cell samples: the host is left with KSM running and the previous
+    values only in the labs' record, which the next run's first clean-up must put back.
+    """
     import nbformat  # noqa: PLC0415
     from nbclient import NotebookClient  # noqa: PLC0415
 
-    for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE"):
-        monkeypatch.setenv(key, env[key])
+    start = time.perf_counter()
+    for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE", KSM_VARIABLE):
+        if key in env:
+            monkeypatch.setenv(key, env[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
+    ksm_cell = next((i for i, c in enumerate(code) if "labs.KsmSession(" in c.source), None)
+    kill = env.get(KSM_VARIABLE) == "1" and ksm_cell is not None and KSM.is_dir()
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel():
-        for i, cell in enumerate(code[:-1]):
+        for i, cell in enumerate(code[: ksm_cell if kill else -1]):
             client.execute_cell(cell, i)
+        if kill:
+            _kill_while_ksm_runs(client, code[ksm_cell], ksm_cell, Path(env["VIRTBOOK_LAB_STATE"]))
+            assert (KSM / "run").read_text().strip() == "1", "the killed lab left KSM running"
         _check_with_virsh(path.stem)
+    WALL_TIMES.setdefault(path.name, []).append(round(time.perf_counter() - start, 1))
+
+
+def _kill_while_ksm_runs(client, cell, index: int, record: Path) -> None:
+    """Run ``cell`` and SIGKILL its kernel once KSM runs and the lab's record holds the old
+    values (the lab writes them before it changes anything)."""
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    pid = client.km.provisioner.pid
+    killed = threading.Event()
+
+    def killer() -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            recorded = record.is_file() and str(KSM / "run") in record.read_text()
+            if recorded and (KSM / "run").read_text().strip() == "1":
+                os.kill(pid, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        client.execute_cell(cell, index)
+    except Exception:  # noqa: BLE001 - the kernel died under the cell, as intended
+        pass
+    thread.join(5)
+    assert killed.is_set(), "the KSM cell finished before it switched KSM on"
 
 
 def _guest_running(name: str) -> None:
@@ -236,17 +282,36 @@ def _check_with_virsh(stem: str) -> None:
         _guest_running("vblab-l4-tune")
         assert "2" in _virsh("vcpucount", "vblab-l4-tune", "--live", "--current")
         assert "vcpu_quota     : 25000" in _virsh("schedinfo", "vblab-l4-tune", "--live")
+    elif stem.startswith("05"):
+        for name, shares in (("vblab-l5-low", 1024), ("vblab-l5-high", 2048)):
+            _guest_running(name)
+            info = _virsh("schedinfo", name, "--live")
+            assert f"cpu_shares     : {shares}" in info, info
+            assert _virsh("vcpupin", name, "--live").split()[-2:] == ["0", "0"]    # vCPU 0 on CPU 0
+            assert _virsh("emulatorpin", name, "--live").split()[-2:] == ["*:", "0"]
+        assert "vcpu_quota     : 25000" in _virsh("schedinfo", "vblab-l5-high", "--live")
+        assert "vcpu_quota     : 25000" not in _virsh("schedinfo", "vblab-l5-low", "--live")
+    elif stem.startswith("06"):
+        for name in ("vblab-l6-0", "vblab-l6-1", "vblab-l6-2"):
+            _guest_running(name)
+            assert "actual 131072" in _virsh("dommemstat", name)      # 128 MiB, balloon empty
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_lab_on_a_real_host(path, lab_env, bystander, monkeypatch):
-    first = _nbval(path, lab_env)
+    # A lab that can switch KSM on runs first as a reader who did not allow it, then with the
+    # opt-in: interrupted while KSM runs, and once more, complete.
+    uses_ksm = "labs.KsmSession(" in path.read_text(encoding="utf-8")
+    opted_in = {**lab_env, KSM_VARIABLE: "1"} if uses_ksm else lab_env
+    first = _nbval(path, {k: v for k, v in lab_env.items() if k != KSM_VARIABLE})
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
-    _run_until_cleanup(path, lab_env, monkeypatch)          # interrupted before its clean-up
-    again = _nbval(path, lab_env)
+    assert _host_settings() == bystander["before"]["host settings"]
+    _run_until_cleanup(path, opted_in, monkeypatch)          # interrupted before its clean-up
+    again = _nbval(path, opted_in)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
     leftovers = [n for n in _virsh("list", "--all", "--name").split() if n.startswith("vblab-")]
     assert leftovers == [BYSTANDER]
+    assert _host_settings() == bystander["before"]["host settings"], "KSM's settings restored"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -415,4 +480,5 @@ def test_the_bystander_is_untouched(lab_env, bystander, monkeypatch):
     conn.close()
     if not bystander["pool_existed"]:      # a pool left by an earlier session is not in this record
         assert "vblab-pool" not in _virsh("pool-list", "--all", "--name").split(), str(report)
-    print("wall time of each nbval run per lab on qemu:///system (s):", WALL_TIMES)
+    print("wall time per lab on qemu:///system (s): nbval run, interrupted run, nbval run:",
+          WALL_TIMES)

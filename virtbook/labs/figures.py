@@ -215,3 +215,130 @@ def cpu_share_figure(names: Sequence[str], contended_share: Sequence[float],
     if title:
         ax.set_title(title)
     return fig
+
+
+def cpu_model_check_figure(predicted: Mapping[str, Mapping[str, float]],
+                           measured: Mapping[str, Mapping[str, float]] | None,
+                           labels: Mapping[str, str], cap: float | None = None,
+                           title: str = "") -> Figure:
+    """Where one contended host CPU's time went, by the CFS model and as measured, per setting.
+
+    ``predicted[config][vm]`` and ``measured[config][vm]`` are shares of the one CPU (1.0 is all
+    of it) for each configuration (``labels[config]`` names it above its pair of bars) and each
+    VM; the first VM is drawn at the bottom of each stack. A measured stack is topped up to 1.0 by
+    the part of the CPU that went to neither VM (the host's other work). ``measured`` None (or
+    empty) draws an outlined placeholder where the measured stack would be. ``cap``, a share of
+    the CPU, draws a dotted line over the last configuration's bars (the quota of the bottom VM).
+    """
+    configs = list(predicted)
+    if not configs or set(labels) != set(configs):
+        raise ValueError("predicted must hold at least one configuration and labels must name "
+                         "exactly its configurations")
+    names = list(predicted[configs[0]])
+    if not names or any(list(predicted[c]) != names for c in configs):
+        raise ValueError("predicted must give a share for the same VMs in every configuration")
+    if measured and (list(measured) != configs or any(list(measured[c]) != names for c in configs)):
+        raise ValueError("measured must hold the same configurations and VMs as predicted")
+    if cap is not None and not 0 < cap <= 1:
+        raise ValueError(f"cap must be a share of one CPU in (0, 1], got {cap!r}")
+    fig, ax = plots.figure(height=3.8)
+    ax.set_axisbelow(True)
+    width, ticks, ticklabels = 0.8, [], []
+    other = len(names)                     # the style index of "other work on the CPU"
+    for c, config in enumerate(configs):
+        stacks = (("CFS model", predicted[config]),
+                  ("measured", measured[config] if measured else None))
+        for k, (what, shares) in enumerate(stacks):
+            x = 2.4 * c + k
+            ticks.append(x)
+            ticklabels.append(what)
+            if shares is None:
+                ax.bar(x, 1.0, width, fill=False, edgecolor="#777777", linestyle="--")
+                ax.text(x, 0.5, "real host\nonly", ha="center", va="center", fontsize=8,
+                        color="#555555")
+                continue
+            bottom = 0.0
+            parts = [(i, shares[name]) for i, name in enumerate(names)]
+            if what == "measured":
+                parts.append((other, max(0.0, 1.0 - sum(shares.values()))))
+            for i, share in parts:
+                ax.bar(x, share, width, bottom=bottom, color=plots.color(7 if i == other else i),
+                       alpha=0.25 if i == other else 0.85, hatch=plots.hatch(i),
+                       edgecolor="#333333", linewidth=0.6)
+                if share >= 0.06:
+                    ax.text(x, bottom + share / 2, f"{100 * share:.0f}%", ha="center",
+                            va="center", fontsize=8.5, fontweight="bold",
+                            color="#000000" if i == other else "#FFFFFF")
+                bottom += share
+        ax.text(2.4 * c + 0.5, 1.07, labels[config], ha="center", va="bottom", fontsize=9)
+    if cap is not None:
+        x0 = 2.4 * (len(configs) - 1) - width / 2 - 0.1
+        ax.plot([x0, x0 + 1 + width + 0.2], [cap, cap], color="#000000",
+                linestyle=plots.linestyle(3), linewidth=1.4)
+        ax.annotate(f"cap {100 * cap:.0f}%", (x0 + 1 + width + 0.2, cap), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(i), hatch=plots.hatch(i),
+                              edgecolor="#333333", label=name) for i, name in enumerate(names)]
+    handles.append(FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(7), alpha=0.25,
+                                  hatch=plots.hatch(other), edgecolor="#333333",
+                                  label="other work on this CPU"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_xticks(ticks, ticklabels)
+    ax.set_ylabel("share of the one host CPU")
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
+    ax.grid(axis="x", visible=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def ksm_model_check_figure(model_t: Sequence[float], model: Mapping[str, Sequence[float]],
+                           measured_t: Sequence[float] | None = None,
+                           measured: Sequence[float] | None = None,
+                           scans_done_at: Sequence[float] = (), marked_scans: int = 3,
+                           title: str = "") -> Figure:
+    """KSM's ``pages_sharing`` over time: the memory model's curves beside the measured one.
+
+    ``model`` maps a label to a curve sampled at ``model_t`` (seconds since KSM was switched
+    on); with two curves the band between them is shaded. ``measured`` (at ``measured_t``) is the
+    counter read on the host, or None where nothing was measured; the first ``marked_scans`` of
+    ``scans_done_at``, the moments the kernel's ``full_scans`` counter was seen to go up, are
+    marked with dotted lines.
+    """
+    if not len(model_t) or not model or any(len(c) != len(model_t) for c in model.values()):
+        raise ValueError("model must map at least one label to a curve as long as model_t")
+    if (measured is None) != (measured_t is None) or (
+            measured is not None and (len(measured) != len(measured_t) or not len(measured))):
+        raise ValueError("measured and measured_t must both be None, or non-empty and of equal "
+                         "length")
+    fig, ax = plots.figure(height=3.6)
+    curves = list(model.items())
+    for i, (label, curve) in enumerate(curves):
+        ax.plot(model_t, curve, color=plots.color(i), linestyle=plots.linestyle(i + 1),
+                label=f"model: {label}")
+    if len(curves) == 2:
+        ax.fill_between(model_t, curves[0][1], curves[1][1], color=plots.color(4), alpha=0.15,
+                        hatch=plots.hatch(2), edgecolor=plots.color(4), linewidth=0)
+    top = max(max(curve) for _, curve in curves)
+    if measured is not None:
+        ax.plot(measured_t, measured, color=plots.color(5), linestyle=plots.linestyle(0),
+                marker=plots.marker(1), markersize=4, label="measured on this host")
+        top = max(top, max(measured))
+        for n, t in enumerate(list(scans_done_at)[:marked_scans], start=1):
+            ax.axvline(t, color="#777777", linestyle=plots.linestyle(3), linewidth=1)
+            ax.text(t, 1.02 * top, f"full scan {n} done", rotation=90, ha="right", va="top",
+                    fontsize=7.5, color="#555555")
+    else:
+        ax.text(0.98, 0.5, "measured: on a real host\nwith VIRTBOOK_LAB_KSM=1",
+                transform=ax.transAxes, ha="right", va="center", fontsize=8.5, color="#555555",
+                bbox=dict(boxstyle="round", facecolor="white", edgecolor="#777777",
+                          linestyle="--"))
+    ax.set_xlabel("seconds since KSM was switched on")
+    ax.set_ylabel("pages_sharing (4 KiB pages)")
+    ax.set_ylim(0, 1.1 * top)
+    ax.set_xlim(0, max(model_t[-1], measured_t[-1] if measured is not None else 0))
+    ax.legend(loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
