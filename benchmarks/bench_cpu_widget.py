@@ -28,16 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import Stopwatch, Summary, budget_line, count, header, time_calls  # noqa: E402
+from _timing import Stopwatch, Summary, budget_line, count, header, time_calls
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from virtbook.cpu import entitlement, simulate  # noqa: E402
-from virtbook.widgets import cpu as demo  # noqa: E402
+from virtbook.cpu import entitlement, simulate
+from virtbook.widgets import cpu as demo
 
 #: The widget's budget per control change (median, simulate + redraw).
 BUDGET_MS = 100.0

@@ -18,7 +18,7 @@ from booklib import ROOT, load_notebook, source
 from solutions import solutions
 
 sys.path.insert(0, str(ROOT / "tools"))
-import inline_expressions  # noqa: E402
+import inline_expressions
 
 PAGE = "chapters/05-sharing-the-cpu.ipynb"
 

@@ -9,9 +9,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from virtbook.figures import cpu as cpu_figures  # noqa: E402
-from virtbook.cpu import Credit, Host, RoundRobin, default_scenario, simulate  # noqa: E402
-from virtbook.widgets import cpu as demo  # noqa: E402
+from virtbook.figures import cpu as cpu_figures
+from virtbook.cpu import Credit, Host, RoundRobin, default_scenario, simulate
+from virtbook.widgets import cpu as demo
 
 
 def test_default_settings_rebuild_the_default_scenario_exactly():

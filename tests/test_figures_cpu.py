@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
-from virtbook.cpu import default_scenario, entitlement, simulate  # noqa: E402
-from virtbook.figures import cpu as cpu_figures  # noqa: E402
+from virtbook.cpu import default_scenario, entitlement, simulate
+from virtbook.figures import cpu as cpu_figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

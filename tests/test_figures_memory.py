@@ -11,17 +11,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
-from virtbook.figures import memory as mp  # noqa: E402
-from virtbook.figures import style  # noqa: E402
-from virtbook.memory import VM, Host, Phase, default_scenario, simulate  # noqa: E402
+from virtbook.figures import memory as mp
+from virtbook.figures import style
+from virtbook.memory import VM, Host, Phase, default_scenario, simulate
 
-from booklib import ROOT  # noqa: E402
+from booklib import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from booklib import ROOT, code_cells, load_notebook, notebooks, source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import inline_expressions  # noqa: E402
+import inline_expressions
 
 NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "nbval-check-output"}
 #: A harness comment in code students read: nbval's own "# NBVAL_..." or our old "# nbval-...".

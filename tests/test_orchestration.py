@@ -449,7 +449,7 @@ def test_ex_08_2_solution_times_are_the_simulated_ones():
 def test_ex_08_3_solution_outages_are_the_simulated_ones():
     _, out = run_solution(NB08, "ex-08-3")
     lines = out.strip().splitlines()
-    (d_out, d_heal), (t_out, _), (f_out, _) = (map(int, l.split()) for l in lines[:3])
+    (d_out, d_heal), (t_out, _), (f_out, _) = (map(int, line.split()) for line in lines[:3])
     assert d_out > 5 * 60 and d_heal == 473, "about six minutes with the defaults"
     assert t_out < 90, "toleration 30 s: under 90 s"
     assert 50 <= f_out <= 70, "fast settings: about a minute"

@@ -53,10 +53,11 @@ from ast import literal_eval
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inline_expressions  # tools/ is not a package: found through sys.path above
+
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
-sys.path.insert(0, str(TOOLS))
-import inline_expressions  # noqa: E402  (tools/ is not a package)
 
 GLUE_MIME = "application/papermill.record/text/plain"
 REASON_KEY = "nbval-reason"

@@ -36,7 +36,7 @@ from .._validate import check_int
 from . import _libvirt
 from .connection import resolve
 from .errors import PREFIX, LabError, LabUnsupported, NameTaken, UuidInXML, WrongState
-from .ownership import (OWNER_NS, OWNER_PREFIX, POOL_NAME, has_owner_metadata, is_lab_owned,
+from .ownership import (OWNER_NS, OWNER_PREFIX, POOL_NAME, is_lab_owned,
                         lab_name, owned, owner_element, ownership, record_for)
 
 ET.register_namespace(OWNER_PREFIX, OWNER_NS)
