@@ -9,7 +9,7 @@ What is read, and from where:
 
 * the page order and parts from ``_toc.yml`` (Jupyter Book's ``jb-book`` format);
 * from each chapter or lab notebook: its title (the first ``#`` heading), the *Learning
-  objectives* and *Prerequisites* admonitions (the chapter shape in the book's DESIGN.md), the
+  objectives* and *Prerequisites* admonitions (the chapter shape in CONTRIBUTING.md), the
   time estimate ("About N minutes", which every lab states), the ``{exercise}`` and ``{solution}``
   directives (sphinx-exercise) with their labels, the lab *tasks* (code cells holding a
   ``### BEGIN SOLUTION`` region, nbgrader's marker) and *checks* (the code cell after each task,
