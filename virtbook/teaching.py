@@ -672,7 +672,7 @@ def runs_where_figure(pages: list[Page]):
     """
     from matplotlib.patches import Rectangle  # noqa: PLC0415 - the pure functions need no matplotlib
 
-    from virtbook import plots  # noqa: PLC0415
+    from virtbook.figures import style as plots  # noqa: PLC0415
 
     if not pages:
         raise ValueError("pages must hold at least one chapter or lab, got none")
