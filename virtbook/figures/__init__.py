@@ -22,8 +22,9 @@ What is here:
   :mod:`~virtbook.figures.memory` (chapter 6, lab L6), :mod:`~virtbook.figures.hierarchy`
   (chapter 1), :mod:`~virtbook.figures.vmconfig` (chapter 2),
   :mod:`~virtbook.figures.consolidation` (chapter 3), :mod:`~virtbook.figures.diagrams`
-  (architecture diagrams of chapters 7 and 8), :mod:`~virtbook.figures.cloudcost` (chapter 10)
-  and :mod:`~virtbook.figures.servicestack` (chapters 11 and 13).
+  (architecture diagrams of chapters 7 and 8), :mod:`~virtbook.figures.cloudcost` (chapter 10),
+  :mod:`~virtbook.figures.servicestack` (chapters 11 and 13) and :mod:`~virtbook.figures.labs`
+  (the labs, from plain data their cells read with libvirt).
 
 Import a module of this package, not the package: ``from virtbook.figures import style``.
 """
