@@ -8,30 +8,16 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-import yaml
+from virtbook.booktools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SUFFIXES = (".md", ".ipynb")
 
 
 def toc_entries(root: Path = ROOT) -> list[str]:
-    """Every `root:` and `file:` entry of _toc.yml, in reading order, as written (no suffix)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    found = [toc["root"]]
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key, []) or []:
-                    walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(toc)
-    return found
+    """Every page of _toc.yml, in reading order, as written (no suffix): read with the parser
+    Jupyter Book uses (:mod:`virtbook.booktools.toc`)."""
+    return toc.entries(root)
 
 
 def resolve_page(entry: str, root: Path = ROOT) -> Path | None:

@@ -33,7 +33,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "virtbook"
 #: entry, once that branch has landed.
 FIGURE_SHIMS = {"virtbook.plots"}
 #: Book tooling (reads the book's files; draws one figure of the instructor guide).
-TOOLING = {"virtbook.teaching"}
+TOOLING = {"virtbook.teaching", "virtbook.booktools"}
 
 #: Functions of cores that may import libvirt-python, where it is called: each reads from or
 #: drives libvirt's in-memory test driver for a chapter (2 and 11), and says what it shows
@@ -65,7 +65,7 @@ def layer(module: str) -> str:
     for name in ("widgets", "labs"):
         if module == f"virtbook.{name}" or module.startswith(f"virtbook.{name}."):
             return name
-    if module in TOOLING:
+    if module in TOOLING or module.startswith("virtbook.booktools."):
         return "tooling"
     return "core"
 

@@ -7,7 +7,8 @@ guide runs. Nothing here executes a notebook, opens a network connection or writ
 
 What is read, and from where:
 
-* the page order and parts from ``_toc.yml`` (Jupyter Book's ``jb-book`` format);
+* the page order and parts from ``_toc.yml`` (Jupyter Book's ``jb-book`` format, read with its own
+  parser: :mod:`virtbook.booktools.toc`);
 * from each chapter or lab notebook: its title (the first ``#`` heading), the *Learning
   objectives* and *Prerequisites* admonitions (the chapter shape in CONTRIBUTING.md), the
   time estimate ("About N minutes", which every lab states), the ``{exercise}`` and ``{solution}``
@@ -54,6 +55,8 @@ from urllib.parse import quote, urlsplit
 
 import yaml
 
+from virtbook.booktools.toc import TocEntry, toc  # the TOC as Jupyter Book reads it
+
 #: Brysbaert (2019): mean silent reading rate of English non-fiction, and the range most adults
 #: fall in, in words per minute.
 WORDS_PER_MINUTE = 238
@@ -94,37 +97,6 @@ def _check_root(root: Path) -> Path:
     if not (root / "_toc.yml").is_file():
         raise ValueError(f"root must be a folder holding _toc.yml, got {str(root)!r}")
     return root
-
-
-@dataclass(frozen=True)
-class TocEntry:
-    """One page of the table of contents: its part caption and its file entry (no suffix)."""
-
-    part: str
-    file: str
-
-
-def toc(root: Path) -> list[TocEntry]:
-    """Every ``file:`` entry of ``_toc.yml`` in reading order, with the caption of its part.
-
-    The root page gets the part ``""``. Nested ``sections`` belong to their chapter's part.
-    """
-    root = _check_root(root)
-    data = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
-    entries = [TocEntry("", str(data["root"]))] if data.get("root") else []
-
-    def walk(items, part: str) -> None:
-        for item in items or []:
-            if isinstance(item, dict):
-                if "file" in item:
-                    entries.append(TocEntry(part, str(item["file"])))
-                walk(item.get("sections"), part)
-                walk(item.get("chapters"), part)
-
-    for part in data.get("parts", []) or []:
-        walk(part.get("chapters"), str(part.get("caption", "")))
-    walk(data.get("chapters"), "")
-    return entries
 
 
 def _page_file(root: Path, entry: str) -> Path | None:
