@@ -638,37 +638,13 @@ def short_title(title: str, limit: int = 30) -> str:
 
 
 def runs_where_figure(pages: list[Page]):
-    """A grid: one row per page, one column per place; each cell hatched and labelled.
+    """A grid: one row per page, one column per place, each cell the page's :func:`runs_where`
+    status there (drawn by :func:`virtbook.figures.instructor.runs_where_figure`)."""
+    from virtbook.figures import instructor  # the reading functions here need no matplotlib
 
-    Colour is never the only signal: each status has its own hatch and its name in the cell.
-    """
-    from matplotlib.patches import Rectangle  # noqa: PLC0415 - the pure functions need no matplotlib
-
-    from virtbook.figures import style as plots  # noqa: PLC0415
-
-    if not pages:
-        raise ValueError("pages must hold at least one chapter or lab, got none")
-    statuses = (SAME, LIVE, TEST_DRIVER, REAL_VMS)
-    style = {s: (plots.color(k), plots.hatch(k)) for k, s in enumerate(statuses)}
-    fig, ax = plots.figure(height=0.28 * len(pages) + 1.3)
-    for row, page in enumerate(pages):
-        for col, status in enumerate(runs_where(page)):
-            colour, hatch = style[status]
-            ax.add_patch(Rectangle((col, row), 0.96, 0.9, facecolor=colour, alpha=0.35,
-                                   hatch=hatch, edgecolor="#333333", linewidth=0.6))
-            ax.text(col + 0.48, row + 0.45, status, ha="center", va="center", fontsize=7.5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.9})
-    ax.set_xlim(0, len(PLACES))
-    ax.set_ylim(len(pages), 0)
-    ax.set_xticks([c + 0.48 for c in range(len(PLACES))], PLACES)
-    ax.xaxis.tick_top()
-    ax.set_yticks([r + 0.45 for r in range(len(pages))],
-                  [f"{p.label}: {short_title(p.title)}" for p in pages], fontsize=7.5)
-    ax.grid(False)
-    for side in ("left", "bottom", "top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(length=0)
-    return fig
+    return instructor.runs_where_figure([f"{p.label}: {short_title(p.title)}" for p in pages],
+                                        [runs_where(p) for p in pages], PLACES,
+                                        (SAME, LIVE, TEST_DRIVER, REAL_VMS))
 
 
 # ---------------------------------------------------------------------------------------------

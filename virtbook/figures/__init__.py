@@ -23,8 +23,9 @@ What is here:
   (chapter 1), :mod:`~virtbook.figures.vmconfig` (chapter 2),
   :mod:`~virtbook.figures.consolidation` (chapter 3), :mod:`~virtbook.figures.diagrams`
   (architecture diagrams of chapters 7 and 8), :mod:`~virtbook.figures.cloudcost` (chapter 10),
-  :mod:`~virtbook.figures.servicestack` (chapters 11 and 13) and :mod:`~virtbook.figures.labs`
-  (the labs, from plain data their cells read with libvirt).
+  :mod:`~virtbook.figures.servicestack` (chapters 11 and 13), :mod:`~virtbook.figures.labs`
+  (the labs, from plain data their cells read with libvirt) and
+  :mod:`~virtbook.figures.instructor` (the instructor guide).
 
 Import a module of this package, not the package: ``from virtbook.figures import style``.
 """
