@@ -5,6 +5,7 @@ Used by the tests and by tools/; it reads files and changes nothing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +19,24 @@ def toc_entries(root: Path = ROOT) -> list[str]:
     """Every page of _toc.yml, in reading order, as written (no suffix): read with the parser
     Jupyter Book uses (:mod:`virtbook.booktools.toc`)."""
     return toc.entries(root)
+
+
+def labs_index_minutes(root: Path) -> dict[str, int]:
+    """The time column of the labs' index page: ``{"labs/01-meet-libvirt": 45, ...}``.
+
+    tests/test_teaching.py compares it with each lab's own estimate, so the two cannot disagree
+    unnoticed.
+    """
+    path = Path(root) / "labs" / "index.md"
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\|\s*\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`\s*\|.*\|\s*(\d+)\s*min\s*\|\s*$",
+                         line)
+        if match:
+            found["labs/" + match.group(1).removeprefix("labs/")] = int(match.group(2))
+    return found
 
 
 def resolve_page(entry: str, root: Path = ROOT) -> Path | None:

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booklib import ROOT, load_notebook, source
+from booklib import ROOT, labs_index_minutes, load_notebook, source
 from virtbook import teaching
 
 GUIDE = ROOT / "instructor.ipynb"
@@ -141,7 +141,7 @@ def test_missing_pages_and_non_notebook_pages_are_left_out(tmp_path):
 
 
 def test_labs_index_times_are_read(tmp_path):
-    assert teaching.labs_index_minutes(make_book(tmp_path)) == {"labs/01-try": 45}
+    assert labs_index_minutes(make_book(tmp_path)) == {"labs/01-try": 45}
 
 
 def test_live_output_means_an_ignored_visible_cell(tmp_path):
@@ -355,7 +355,7 @@ def test_every_lab_states_its_time_and_has_a_check_after_each_task(outline):
 
 
 def test_the_labs_index_agrees_with_each_lab(outline):
-    index = teaching.labs_index_minutes(ROOT)
+    index = labs_index_minutes(ROOT)
     labs = {p.entry: p.minutes for p in outline if p.kind == "lab"}
     assert index == labs
 

@@ -520,23 +520,6 @@ def corrections_table(corrections: list[Correction]) -> str:
     return markdown_table(["Chapter", "Slide", "The slide's claim", "What the chapter shows"], rows)
 
 
-def labs_index_minutes(root: Path) -> dict[str, int]:
-    """The time column of the labs' index page: ``{"labs/01-meet-libvirt": 45, ...}``.
-
-    The guide compares it with each lab's own estimate, so the two cannot disagree unnoticed.
-    """
-    path = _check_root(root) / "labs" / "index.md"
-    if not path.is_file():
-        return {}
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^\|\s*\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`\s*\|.*\|\s*(\d+)\s*min\s*\|\s*$",
-                         line)
-        if match:
-            found["labs/" + match.group(1).removeprefix("labs/")] = int(match.group(2))
-    return found
-
-
 # ---------------------------------------------------------------------------------------------
 # Tables for the guide (GitHub-flavoured Markdown, which the book renders in cell outputs)
 # ---------------------------------------------------------------------------------------------
