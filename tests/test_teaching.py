@@ -140,6 +140,16 @@ def test_missing_pages_and_non_notebook_pages_are_left_out(tmp_path):
     assert "Chapter 15" not in labels and "Labs" not in labels
 
 
+def test_the_book_is_found_from_any_folder_inside_it(tmp_path, monkeypatch):
+    root = make_book(tmp_path)
+    (root / "chapters" / "data").mkdir(parents=True, exist_ok=True)
+    assert teaching.book_root(root / "chapters" / "data") == root.resolve()
+    monkeypatch.chdir(root / "chapters")
+    assert teaching.book_root() == root.resolve()
+    with pytest.raises(ValueError, match="start must be inside the book's checkout"):
+        teaching.book_root(tmp_path.parent)
+
+
 def test_labs_index_times_are_read(tmp_path):
     assert labs_index_minutes(make_book(tmp_path)) == {"labs/01-try": 45}
 

@@ -83,13 +83,19 @@ PLACES = ("Binder", "laptop", "libvirt host")
 # Reading the book
 # ---------------------------------------------------------------------------------------------
 
-def book_root() -> Path:
-    """The book's checkout: the folder above this package, where ``_toc.yml`` lives."""
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "_toc.yml").is_file():
-        raise ValueError(f"root must be a folder holding _toc.yml; none next to the package "
-                         f"(looked in {root.name}/)")
-    return root
+def book_root(start: Path | None = None) -> Path:
+    """The book's checkout: the nearest folder holding ``_toc.yml``, from ``start`` upward.
+
+    ``start`` defaults to the working directory, which is the notebook's own folder when the
+    instructor guide runs (in JupyterLab, under nbval, or by tools/run_notebooks.py); where the
+    package is installed does not matter.
+    """
+    here = Path(Path.cwd() if start is None else start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise ValueError(f"start must be inside the book's checkout (a folder holding _toc.yml "
+                     f"above it), got {str(here)!r}")
 
 
 def _check_root(root: Path) -> Path:
