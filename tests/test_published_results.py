@@ -21,8 +21,9 @@ def test_the_cpu_and_memory_simulators_have_rows():
     assert sum(r.model == "cpu" for r in ROWS) >= 7
     memory = {r.key for r in ROWS if r.model == "memory"}
     # Waldspurger's idle tax (tax 0 and 0.75), ballooning, page-sharing savings, KSM scan timing
+    # and the kernel's two-scan rule for merging
     assert {"waldspurger-tax-0", "waldspurger-tax-75", "waldspurger-balloon", "ksm-pages-sharing",
-            "ksm-scan-rate"} <= memory
+            "ksm-scan-rate", "ksm-first-merge", "ksm-merged-by-second-scan"} <= memory
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.key for r in ROWS])

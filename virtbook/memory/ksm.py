@@ -16,7 +16,10 @@ Which of them are merged, and how many host pages the merged ones need, follows 
 The counters mean what the kernel's sysfs files mean (Documentation/admin-guide/mm/ksm.rst):
 ``pages_shared`` - how many shared pages are being used; ``pages_sharing`` - how many more sites
 are sharing them, i.e. how much is saved; ``pages_unshared`` - pages unique but repeatedly
-checked for merging.
+checked for merging. Which pages are candidates at all is decided by the simulator's scan
+(:func:`virtbook.memory.sim.scan_for_sharing`): as in mm/ksm.c, a page becomes one only on a
+visit that finds the checksum ksmd recorded at its previous visit, and until then it counts in
+``pages_volatile``.
 
 N identical VMs that each hold ``O`` OS pages give ``pages_shared = O`` and
 ``pages_sharing = (N - 1) O``: the fraction of all their pages that sharing saves is

@@ -47,9 +47,10 @@ class Result:
       for memory: step length / useful running time in the step, capped at
       :data:`~virtbook.memory.sim.SLOWDOWN_CAP` for a VM that could not run at all).
     * ``host_free_mb``, ``state`` (0 high, 1 soft, 2 hard, 3 low; names in ``state_names``).
-    * ``ksm`` - ``pages_shared``, ``pages_sharing``, ``pages_unshared`` (as in the kernel's
-      sysfs), ``pages_volatile`` (shared pages written in the step, i.e. copy-on-write breaks),
-      ``full_scans``, ``run`` (1 while ksmd runs), ``inter_vm_sharing`` (the part of
+    * ``ksm`` - ``pages_shared``, ``pages_sharing``, ``pages_unshared``, ``pages_volatile`` and
+      ``full_scans`` as in the kernel's sysfs (``pages_volatile``: zero and OS pages ksmd has
+      visited that are in neither of its trees, because it has seen their contents only once
+      since they last changed; the model leaves a guest's private pages out of these counters), ``run`` (1 while ksmd runs), ``inter_vm_sharing`` (the part of
       ``pages_sharing`` that needs pages of two different VMs), ``large_pages_split`` (VMs whose
       large pages the host has broken).
     * ``reclaimed_mb`` - memory reclaimed at the end, per technique: ``balloon`` (guest footprint

@@ -24,8 +24,10 @@ order:
    ksmtuned keeps it on), ksmd examines ``pages_to_scan * 1000 / sleep_millisecs`` pages per
    second; the model spreads them over the VMs in proportion to what is left of each VM in the
    current pass, so a pass takes as long as the kernel's walk of one ``mm`` after another and
-   ends for all VMs at once, whatever their order. Scanned zero and OS pages become merge
-   candidates; :mod:`virtbook.memory.ksm` counts what merges.
+   ends for all VMs at once, whatever their order. As in mm/ksm.c, a zero or OS page becomes a
+   merge candidate only when ksmd finds it with the checksum it recorded on its previous pass:
+   the first visit only records the checksum, so nothing merges during ksmd's first full scan
+   (:func:`scan_for_sharing` says more); :mod:`virtbook.memory.ksm` counts what merges.
 5. :func:`update_state` - free memory decides the state (:mod:`virtbook.memory.policy`); below
    the high threshold large pages are broken so they can be shared (VMware KB 1021095).
 6. :func:`reclaim` - outside the high state, VMs above their targets give memory back by the
@@ -143,17 +145,25 @@ class HostState:
     """What changes during a run: per-VM page counts (lists, one entry per VM) and host values.
 
     A VM's resident guest pages are zero pages and OS pages (identical in every VM with the same
-    guest OS) in three kinds each - ``*_new`` not yet reached by ksmd in its current pass,
-    ``*_written`` given back to the VM by copy-on-write after ksmd passed them (they wait for the
-    next pass), ``*_scanned`` merge candidates - and ``private`` pages; it also has ``compressed``
-    and ``swapped`` pages. ``balloon`` pages are pinned by its balloon driver; ``touched`` counts
+    guest OS) in five kinds each, after what ksmd knows of them (mm/ksm.c) - ``*_new`` not yet
+    reached in the current pass and with no checksum recorded (never scanned, or written since),
+    ``*_checked`` not yet reached in the current pass but with a checksum recorded on an earlier
+    one, ``*_volatile`` reached in this pass for the first time (ksmd recorded their checksum and
+    waits for the next pass), ``*_written`` given back to the VM by copy-on-write after ksmd
+    passed them (their contents changed, so they start again as new in the next pass), and
+    ``*_scanned`` merge candidates (in KSM's stable or unstable tree) - and ``private`` pages; it
+    also has ``compressed`` and ``swapped`` pages. ``balloon`` pages are pinned by its balloon driver; ``touched`` counts
     every page ever added, to split new pages into zero, OS and private ones exactly.
     """
 
     zero_new: list[int]
+    zero_checked: list[int]
+    zero_volatile: list[int]
     zero_written: list[int]
     zero_scanned: list[int]
     os_new: list[int]
+    os_checked: list[int]
+    os_volatile: list[int]
     os_written: list[int]
     os_scanned: list[int]
     private: list[int]
@@ -191,8 +201,14 @@ class HostState:
 
     def count_resident(self, i: int) -> int:
         """:meth:`resident` counted from the page classes (what ``resident_pages`` must equal)."""
-        return (self.zero_new[i] + self.zero_written[i] + self.zero_scanned[i] + self.os_new[i]
-                + self.os_written[i] + self.os_scanned[i] + self.private[i])
+        return (self.zero_new[i] + self.zero_checked[i] + self.zero_volatile[i]
+                + self.zero_written[i] + self.zero_scanned[i] + self.os_new[i] + self.os_checked[i]
+                + self.os_volatile[i] + self.os_written[i] + self.os_scanned[i] + self.private[i])
+
+    def volatile(self, i: int) -> int:
+        """Pages of VM ``i`` that ksmd has scanned but holds in neither tree: KSM's ``pages_volatile``."""
+        return (self.zero_checked[i] + self.zero_volatile[i] + self.zero_written[i]
+                + self.os_checked[i] + self.os_volatile[i] + self.os_written[i])
 
     def cache(self, i: int) -> int:
         """Host pages holding VM ``i``'s compressed pages (two to a page: each fits in 2 KB)."""
@@ -313,7 +329,8 @@ def initial_state(run: Run) -> HostState:
         return [0] * n
 
     return HostState(
-        zero_new=zeros(), zero_written=zeros(), zero_scanned=zeros(), os_new=zeros(),
+        zero_new=zeros(), zero_checked=zeros(), zero_volatile=zeros(), zero_written=zeros(),
+        zero_scanned=zeros(), os_new=zeros(), os_checked=zeros(), os_volatile=zeros(),
         os_written=zeros(), os_scanned=zeros(), private=zeros(),
         compressed=zeros(), swapped=zeros(), balloon=zeros(), touched=zeros(), resident_pages=zeros(),
         merged_zero=zeros(), merged_os=zeros(), slow_avg=[0.0] * n, fast_avg=[0.0] * n,
@@ -398,7 +415,8 @@ def _add_pages(run: Run, st: HostState, i: int, count: int) -> None:
 def _evict(run: Run, st: HostState, i: int, count: int, compress: bool, swap: bool) -> tuple[int, int]:
     """Take up to ``count`` unshared resident pages of VM ``i`` blindly; compress those that fit in
     2 KB while the cache has room, swap the rest. Returns ``(compressed, swapped)`` guest pages."""
-    pools = (st.private, st.zero_new, st.os_new, st.zero_written, st.os_written)
+    pools = (st.private, st.zero_new, st.os_new, st.zero_checked, st.os_checked, st.zero_volatile,
+             st.os_volatile, st.zero_written, st.os_written)
     sizes = [p[i] for p in pools]
     pool = sum(sizes)
     sel = count if count < pool else pool
@@ -432,11 +450,11 @@ def _evict(run: Run, st: HostState, i: int, count: int, compress: bool, swap: bo
     return c, s
 
 
-def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[list[float], list[int], int]:
+def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[list[float], list[int]]:
     """Faults, copy-on-write breaks and growth of step ``k``, served from free memory.
 
-    Returns each VM's work in the step (seconds of useful running), the pages each brought back
-    from the hypervisor's swap file, and the pages whose sharing copy-on-write broke.
+    Returns each VM's work in the step (seconds of useful running) and the pages each brought back
+    from the hypervisor's swap file.
     """
     n = run.n
     dt = run.dt
@@ -522,7 +540,6 @@ def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[
     granted = _serve_in_tiers(run, st, resident, host_need, target)
     work = [0.0] * n
     swap_in = [0] * n
-    volatile = 0
     for i in range(n):
         plan = plans[i]
         if plan is None:
@@ -574,7 +591,6 @@ def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[
             st.os_scanned[i] -= bo
             st.zero_written[i] += bz
             st.os_written[i] += bo
-            volatile += bz + bo
             cow = bz + bo
         back = n_swap + ex_swap + d + grow + ex_grow
         if back:
@@ -587,7 +603,7 @@ def serve_demand(run: Run, st: HostState, k: int, target: list[float]) -> tuple[
         w = (1.0 - starve) * dt * dt / (dt + lost)
         work[i] = w
         st.work_s[i] += w
-    return work, swap_in, volatile
+    return work, swap_in
 
 
 def _serve_in_tiers(run: Run, st: HostState, resident: list[int], need: list[int],
@@ -629,6 +645,34 @@ def scan_for_sharing(run: Run, st: HostState) -> bool:
 
     ``pass_progress`` is the fraction of the current pass done: every VM's part of the pass
     advances by the same fraction, so the pass ends for all VMs together.
+
+    What a visit does follows ``cmp_and_merge_page()`` in mm/ksm.c. A page that is not yet a KSM
+    page has its checksum computed and compared with the one recorded at ksmd's previous visit
+    (a new page's record starts at zero); if they differ, ksmd records the new checksum and moves
+    on: the page is *volatile*, in neither tree. Only a page whose checksum is unchanged since the
+    previous pass is looked up in the stable tree and then searched for, or inserted into, the
+    unstable tree, which is emptied at the start of every full scan; two identical pages that
+    meet there are merged into a KSM page in the stable tree. So a page merges on its second
+    visit at the earliest, and ``full_scans`` (``ksm_scan.seqnr``) counts finished passes.
+    Kernels before 2024 looked a page up in the stable tree before comparing checksums, so a page
+    identical to an existing KSM page could merge on its first visit; the model follows the
+    current order (patch "mm/ksm: don't waste time searching stable tree for fast changing page").
+
+    In the model a ``*_new`` page reached in this pass becomes ``*_volatile`` and a ``*_checked``
+    page becomes a candidate (``*_scanned``); when the pass ends, the volatile pages become
+    checked for the next one and the pages written behind the scanner become new. Candidates
+    stay candidates from pass to pass, and :func:`account` merges them as soon as a partner is a
+    candidate too: within a pass the kernel merges such a pair when ksmd reaches the later of the
+    two, so the model is at most one pass early for a pair whose partner joins late, and exact in
+    when a group of identical guests is merged, by the end of the second full scan.
+
+    Two newer features are left out. ``smart_scan`` (on by default) skips a page that is still
+    not a KSM page after three visits for 1 to 8 passes, and takes it out of the unstable tree
+    meanwhile (``should_skip_rmap_item()``): pages that merge on their second visit are never
+    skipped, so it does not change when identical guests merge, only how often the kernel
+    rechecks pages that never merge (and it moves some of them from ``pages_unshared`` to
+    ``pages_volatile``). ``advisor_mode`` ``scan-time`` tunes ``pages_to_scan`` by itself; its
+    default is ``none``, and the model keeps the rate fixed.
     """
     on = (run.use_share and "share" in run.table[st.state]
           and (run.overcommitted or st.free <= run.ksm_threshold))
@@ -642,6 +686,8 @@ def scan_for_sharing(run: Run, st: HostState) -> bool:
     if total == 0:
         return True
     zero_new, os_new = st.zero_new, st.os_new
+    zero_checked, os_checked = st.zero_checked, st.os_checked
+    zero_volatile, os_volatile = st.zero_volatile, st.os_volatile
     zero_scanned, os_scanned = st.zero_scanned, st.os_scanned
     for _ in range(4):  # a fast scanner may finish a pass and start the next within one step
         x = st.pass_progress
@@ -649,21 +695,37 @@ def scan_for_sharing(run: Run, st: HostState) -> bool:
         if budget < remaining:
             frac = budget / remaining   # of what is left of each VM's part of the pass
             for i in range(run.n):
-                dz = int(zero_new[i] * frac + 0.5)
-                do = int(os_new[i] * frac + 0.5)
-                zero_new[i] -= dz
-                zero_scanned[i] += dz
-                os_new[i] -= do
-                os_scanned[i] += do
+                # first visits record a checksum; second visits with the same checksum are
+                # candidates for the trees
+                if zero_new[i]:
+                    d = int(zero_new[i] * frac + 0.5)
+                    zero_new[i] -= d
+                    zero_volatile[i] += d
+                if os_new[i]:
+                    d = int(os_new[i] * frac + 0.5)
+                    os_new[i] -= d
+                    os_volatile[i] += d
+                if zero_checked[i]:
+                    d = int(zero_checked[i] * frac + 0.5)
+                    zero_checked[i] -= d
+                    zero_scanned[i] += d
+                if os_checked[i]:
+                    d = int(os_checked[i] * frac + 0.5)
+                    os_checked[i] -= d
+                    os_scanned[i] += d
             st.pass_progress = x + budget / total
             break
         budget -= int(remaining)
         st.full_scans += 1
         st.pass_progress = 0.0
         for i in range(run.n):
-            zero_scanned[i] += zero_new[i]
-            os_scanned[i] += os_new[i]
-            # pages written behind the scanner are candidates in the next pass
+            zero_scanned[i] += zero_checked[i]
+            os_scanned[i] += os_checked[i]
+            # checksums recorded in this pass are compared in the next one
+            zero_checked[i] = zero_volatile[i] + zero_new[i]
+            os_checked[i] = os_volatile[i] + os_new[i]
+            zero_volatile[i] = os_volatile[i] = 0
+            # pages written behind the scanner have new contents: recorded again in the next pass
             zero_new[i] = st.zero_written[i]
             os_new[i] = st.os_written[i]
             st.zero_written[i] = st.os_written[i] = 0
@@ -717,7 +779,8 @@ def _balloon(run: Run, st: HostState, i: int, k: int, nd: int, cover: int) -> in
     gained = 0
     if take > 0:
         left = take
-        for pool in (st.zero_new, st.zero_written, st.private, st.os_new, st.os_written):
+        for pool in (st.zero_new, st.zero_checked, st.zero_volatile, st.zero_written, st.private,
+                     st.os_new, st.os_checked, st.os_volatile, st.os_written):
             t = min(left, pool[i])
             pool[i] -= t
             left -= t
@@ -842,7 +905,10 @@ def deflate(run: Run, st: HostState, k: int, target: list[float], taken: list[bo
 # --- accounting ---------------------------------------------------------------------------------
 
 def account(run: Run, st: HostState, k: int) -> tuple[list[tuple], int, int, int, int, int]:
-    """Count shared pages exactly, set free memory, and return one row per VM and host counters."""
+    """Count shared pages exactly, set free memory, and return one row per VM and host counters:
+    ``pages_shared``, ``pages_sharing``, ``pages_unshared``, the inter-VM part of
+    ``pages_sharing`` and ``pages_volatile`` (pages ksmd has scanned that are in neither tree,
+    which mm/ksm.c computes as ``rmap_items - pages_shared - pages_sharing - pages_unshared``)."""
     zs = st.zero_scanned
     osc = st.os_scanned
     kp, sharing, unshared, mz, mo, attr, intra = account_groups(
@@ -866,7 +932,9 @@ def account(run: Run, st: HostState, k: int) -> tuple[list[tuple], int, int, int
         rows.append([held + attr[i], b, mz[i] + mo[i], cz, st.swapped[i], 0, res,
                      st.guest_swap_ins[i], st.guest_swap_outs[i], sq if sq > 0 else 0])
     st.free = run.host.ram_pages - used
-    return rows, kp, sharing, unshared, sharing - intra, used
+    volatile = (sum(st.zero_checked) + sum(st.zero_volatile) + sum(st.zero_written)
+                + sum(st.os_checked) + sum(st.os_volatile) + sum(st.os_written))
+    return rows, kp, sharing, unshared, sharing - intra, volatile
 
 
 def simulate(
@@ -910,12 +978,12 @@ def simulate(
     for k in range(steps):
         sample_working_sets(run, st, k)
         target = entitlements(run, st, k)
-        work, swap_in, volatile = serve_demand(run, st, k, target)
+        work, swap_in = serve_demand(run, st, k, target)
         ksm_on = scan_for_sharing(run, st)
         update_state(run, st)
         taken = reclaim(run, st, k, target)
         deflate(run, st, k, target, taken)
-        rows, kp, sharing, unshared, inter, _ = account(run, st, k)
+        rows, kp, sharing, unshared, inter, volatile = account(run, st, k)
         if st.free < min_free:
             min_free = st.free
         if st.state > worst:
