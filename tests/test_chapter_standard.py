@@ -11,12 +11,6 @@ PAGES = [p for p in (resolve_page(e, ROOT) for e in toc_entries(ROOT)) if p is n
 CHAPTERS = [p for p in PAGES if cs.is_chapter(p)]
 LABS = [p for p in PAGES if cs.is_lab(p)]
 
-#: Chapters whose prose is outside the word range today, with the count this test expects: the
-#: page's author trims it (and removes the entry). The test fails when the count changes, so an
-#: entry cannot outlive its reason or hide a page that grows further.
-KNOWN_LENGTH = {"06-sharing-memory.ipynb": 6_015}
-
-
 def ids(paths):
     return [p.name for p in paths]
 
@@ -29,10 +23,6 @@ def test_the_book_has_the_pages_it_is_checked_on():
 def test_chapter_meets_the_standard(path):
     md, _ = cs.page_markdown(path)
     problems = cs.chapter_problems(md)
-    if path.name in KNOWN_LENGTH:
-        expected = f"{KNOWN_LENGTH[path.name]:,} words of prose, outside 2,500-6,000"
-        assert expected in problems, f"{path.name}: the known length exception no longer holds"
-        problems.remove(expected)
     assert problems == [], f"{path.name}: {problems}"
 
 
