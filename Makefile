@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: help setup guest book book-all test outputs student lock clean distclean
+.PHONY: help setup guest book book-all test outputs student otter nbgrader-course lock clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (sets everything up first)"
@@ -20,6 +20,10 @@ help:
 	@echo "make student   the labs' student edition in _build/student (+ .zip), and the book with"
 	@echo "               every solution hidden (no lab pages, no instructor guide) in"
 	@echo "               _build/student-book/_build/html"
+	@echo "make otter     each lab as an otter-grader assignment in _build/otter/<l1..>/ (otter's"
+	@echo "               master notebook, then otter assign: dist/student and dist/autograder)"
+	@echo "make nbgrader-course  an nbgrader course in _build/nbgrader (source/<l1..>/ and its"
+	@echo "               nbgrader_config.py); then cd there and run nbgrader generate_assignment l1"
 	@echo "make lock      re-resolve requirements.txt from requirements.in"
 	@echo "make clean     remove _build;  make distclean also removes .venv"
 
@@ -59,6 +63,12 @@ student: setup
 	$(BIN)/jupyter-book build . --config _config.student.yml --toc _toc.student.yml \
 	  --path-output _build/student-book $(JB_STRICT); \
 	  status=$$?; rm -f _config.student.yml _toc.student.yml; exit $$status
+
+otter: setup
+	$(BIN)/python tools/make_otter.py labs --out _build/otter
+
+nbgrader-course: setup
+	$(BIN)/python tools/make_student.py --nbgrader-course _build/nbgrader labs
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

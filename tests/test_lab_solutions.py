@@ -47,8 +47,9 @@ def test_l1_fleet_numbers():
 
 def test_l2_to_l4_lab_vm_defaults_and_checks():
     defaults = inspect.signature(labs.create_lab_vm).parameters
-    # the lab VM has 128 MiB (ex-l2-3, ex-l4-4) on a 16 MiB disk (ex-l3-2)
+    # the lab VM has 1 vCPU and 128 MiB (ex-l1-5, ex-l2-3, ex-l4-4) on a 16 MiB disk (ex-l3-2)
     assert (defaults["memory_mib"].default, defaults["disk_mib"].default) == (128, 16)
+    assert defaults["vcpus"].default == 1
     l2 = _checks("02-snapshots.ipynb")
     assert "assert memory_after_revert_mib == 128" in l2
     # ex-l2-3 and ex-l2-4: back at v1 the disk starts with 0x22 (four bytes); before the revert
@@ -57,10 +58,17 @@ def test_l2_to_l4_lab_vm_defaults_and_checks():
     assert "bytes_after_delete == bytes([0x22] * 4)" in l2
     assert "bytes([0x55] * 4)" in l2 and "lab_vm.snapshotNum() == 2" in l2
     # ex-l3-3: the source disk starts with 0xab, the clone's with 0xcd
-    assert "source_bytes == bytes([0xAB] * 4) and clone_bytes == bytes([0xCD] * 4)" in \
-        _checks("03-clones.ipynb")
+    l3 = _checks("03-clones.ipynb")
+    assert "source_bytes == bytes([0xAB] * 4)" in l3 and "clone_bytes == bytes([0xCD] * 4)" in l3
     # ex-l4-1: one live vCPU, a maximum of 2, so asking for 2 + 1 = 3 is refused
-    assert "(vcpus_before, vcpus_max, vcpus_after) == (1, 2, 2)" in _checks("04-resource-controls.ipynb")
+    l4 = _checks("04-resource-controls.ipynb")
+    assert "vcpus_before == 1" in l4 and "vcpus_max == 2" in l4 and "vcpus_after == 2" in l4
+    # ex-l4-4: the balloon goes from 128 MiB to the lowest target, 80 MiB: 48 MiB less, and the
+    # real-host check asserts that MemTotal falls by the same amount
+    tasks = "\n".join(source(c) for c in load_notebook(ROOT / "labs" / "04-resource-controls.ipynb")["cells"])
+    assert "targets_mib = [128, 112, 96, 80, 112, 128]" in tasks and 128 - 80 == 48
+    # ex-l4-5: a quota of 25,000 us per period of 100,000 us is a quarter of a CPU
+    assert "PERIOD, QUOTA = 100_000, 25_000" in tasks and 25_000 / 100_000 == 0.25
     assert 2 + 1 == 3
 
 

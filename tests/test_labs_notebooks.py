@@ -2,7 +2,8 @@
 survive an interruption, and only ever change what they created.
 
 Static checks read the notebooks: each task is an exercise, a code cell with nbgrader solution
-regions, and a check cell of asserts; the student edition (regions replaced by
+regions, and a check cell of asserts (one condition each, with a message; a first assert that
+names the task when it has not run; hidden tests; one printed line when all pass); the student edition (regions replaced by
 ``raise NotImplementedError``) still parses; no cell calls defineXML directly. The dynamic check
 runs each lab in one kernel three times (complete, interrupted half way, complete) with libvirt's
 mutating methods wrapped to log their targets, then inspects the log.
@@ -24,7 +25,8 @@ make_student = load_tool("make_student")
 pytest.importorskip("libvirt")
 
 LABS = sorted((ROOT / "labs").glob("0*.ipynb"))
-#: The labs that drive libvirt (L5 and L6 are simulator experiments and need no hypervisor).
+#: The labs that drive libvirt: all six (L5 and L6 in their last tasks, which check the simulators
+#: against a real hypervisor).
 LIBVIRT_LABS = [p for p in LABS if "from virtbook import labs" in p.read_text(encoding="utf-8")]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -36,11 +38,6 @@ def markdown(nb: dict) -> str:
 def task_cells(nb: dict) -> list[int]:
     """Indexes (in nb['cells']) of the code cells that hold a solution region."""
     return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and BEGIN in source(c)]
-
-
-def student_source(text: str) -> str:
-    """The student edition of a cell, as tools/make_student.py writes it."""
-    return make_student.strip_cell(text, False, "cell").source
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
@@ -63,30 +60,119 @@ def test_lab_has_every_part_a_lab_needs(path):
     assert len(task_cells(nb)) == exercises, "one task cell per exercise"
 
 
+CHECK_HEAD = re.compile(r"^# Check your work: Task (\d+) ")
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def _one_condition(test: ast.expr) -> bool:
+    """An assert's test is one condition: not ``a and b`` (split it into two asserts)."""
+    return not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And))
+
+
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_each_task_has_solution_regions_then_a_check_cell_of_asserts(path):
+    """Each task is followed by its check: asserts that test one condition each and say what
+    they expected and found, a first assert that names the task when the task has not run,
+    hidden tests for the graders, and one printed line when everything passed."""
     nb = load_notebook(path)
     cells = nb["cells"]
-    for i in task_cells(nb):
+    for number, i in enumerate(task_cells(nb), start=1):
         markers = [line.strip() for line in source(cells[i]).splitlines()
                    if line.strip() in (BEGIN, END)]
         assert markers and markers == [BEGIN, END] * (len(markers) // 2), "balanced regions"
         follow = next(c for c in cells[i + 1:] if c["cell_type"] == "code")
         check = source(follow)
-        assert check.startswith("# Check your work"), f"cell after task {i} is not a check cell"
+        head = CHECK_HEAD.match(check)
+        assert head and int(head.group(1)) == number, f"cell after task {number} is not its check"
+        lines = check.splitlines()
+        assert lines.count(HIDDEN_BEGIN) == 1 and lines.count(HIDDEN_END) == 1, (
+            f"task {number}: the check has one hidden-test region")
+        assert lines.index(HIDDEN_BEGIN) < lines.index(HIDDEN_END) == len(lines) - 2
         tree = ast.parse(check)
-        assert any(isinstance(n, ast.Assert) for n in ast.walk(tree))
-        for stmt in tree.body:
+        *body, last = tree.body
+        assert ast.unparse(last) == f"print('Task {number}: every check passed.')", ast.unparse(last)
+        guard = body[0]
+        assert isinstance(guard, ast.Assert) and "globals()" in ast.unparse(guard.test), (
+            f"task {number}: the first assert checks that the task has run")
+        assert f"Task {number} has not run" in ast.literal_eval(guard.msg)
+        for stmt in body:
             assert isinstance(stmt, (ast.Assert, ast.Assign, ast.For, ast.If)), ast.dump(stmt)[:80]
             if isinstance(stmt, (ast.For, ast.If)):
                 assert any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
-        assert not follow.get("outputs"), "a check cell prints nothing when the task is right"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assert):
+                assert node.msg is not None, f"task {number}: an assert without a message: " \
+                                             f"{ast.unparse(node)[:80]}"
+                assert _one_condition(node.test), f"task {number}: two conditions in one " \
+                                                  f"assert: {ast.unparse(node.test)[:80]}"
+        printed = "".join(source({"source": o.get("text", "")}) for o in follow.get("outputs", []))
+        assert printed == f"Task {number}: every check passed.\n", (
+            f"task {number}: a passing check prints one line; stored {printed!r}")
+
+
+@pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
+def test_a_check_run_before_its_task_names_the_task(path, monkeypatch):
+    """A student who runs a check cell before its task cell reads which task to run first, not
+    ``NameError: name 'host' is not defined``: after the setup cells, each check alone fails
+    with an AssertionError that names its task."""
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    tasks = task_cells(load_notebook(path))
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells[:tasks[0]]):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, i)
+        for number, i in enumerate(tasks, start=1):
+            check = next(j for j in range(i + 1, len(nb.cells)) if nb.cells[j].cell_type == "code")
+            cell = nbformat.v4.new_code_cell(nb.cells[check].source)
+            try:
+                client.execute_cell(cell, check)
+            except Exception:  # noqa: BLE001 - the error output is what is checked
+                pass
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert errors, f"the check of Task {number} passed without its task"
+            assert errors[0].ename == "AssertionError", (errors[0].ename, errors[0].evalue)
+            assert f"Task {number} has not run" in errors[0].evalue, errors[0].evalue
+        _run(client, "print(labs.cleanup(conn))" if path in LIBVIRT_LABS else "pass")
+
+
+#: What a task cell calls when it creates or starts libvirt objects and undoes its own earlier
+#: attempt first.
+START_OVER = re.compile(r"labs\.(start_over|stop|remove_snapshots|create_lab_vm)\(")
+
+
+@pytest.mark.parametrize("path", LIBVIRT_LABS, ids=[p.name for p in LIBVIRT_LABS])
+def test_tasks_that_make_libvirt_objects_run_again_after_an_attempt(path, monkeypatch):
+    """A task cell, or a task's set-up cell (L5 Task 6, L6 Task 5), that creates or starts VMs,
+    volumes or snapshots can simply be run again (after a failed attempt, or twice by mistake):
+    run twice in a row, its check still passes. So can a task cell that changes a VM the set-up
+    made (L5 Task 6 caps a guest; a rerun lifts the cap first)."""
+    monkeypatch.delenv("VIRTBOOK_URI", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    tasks = task_cells(load_notebook(path))
+    twice = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i != first
+             and (START_OVER.search(c.source) or (i in tasks and "labs.set_cpu_limits(" in c.source))]
+    assert twice, f"{path.name}: no task makes libvirt objects"
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, i)       # raises if a cell (a check included) fails
+            if i in twice:
+                client.execute_cell(cell, i)
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])
 def test_student_edition_still_parses(path):
-    for cell in code_cells(load_notebook(path)):
-        ast.parse(student_source(source(cell)))
+    student, _ = make_student.student_notebook(nbformat.read(path, as_version=4), path.name)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            ast.parse(cell.source)
 
 
 @pytest.mark.parametrize("path", LABS, ids=[p.name for p in LABS])

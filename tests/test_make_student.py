@@ -1,6 +1,9 @@
-"""The student edition: solutions replaced by stubs, nothing leaked, and each lab stops at its
-first stub when a student runs it."""
+"""The student edition: made with nbgrader's preprocessors, solutions replaced by stubs that name
+their task, nothing leaked, nbgrader's metadata carried (for Validate), and each lab stops at its
+first stub, with that stub's sentence, when a student runs it."""
 from __future__ import annotations
+
+import re
 
 import nbformat
 import pytest
@@ -30,33 +33,59 @@ def code(src, tags=(), outputs=()):
     return cell
 
 
-def test_solution_becomes_a_stub_at_the_markers_indentation():
-    nb = notebook(code("def area(r):\n    ### BEGIN SOLUTION\n    return 3.14159 * r * r\n"
+def task(src="### BEGIN SOLUTION\nx = 1\n### END SOLUTION"):
+    """A minimal lab task: a code cell with a solution region."""
+    return code(src)
+
+
+def test_solution_becomes_a_stub_naming_the_task_at_the_markers_indentation():
+    nb = notebook(nbformat.v4.new_markdown_cell("## Task 1: the area of a circle"),
+                  code("def area(r):\n    ### BEGIN SOLUTION\n    return 3.14159 * r * r\n"
                        "    ### END SOLUTION\n",
                        outputs=[nbformat.v4.new_output("stream", name="stdout", text="x\n")]))
     student, stubs = make_student.student_notebook(nb, "t")
     assert stubs == 1
-    assert student.cells[0].source == "def area(r):\n    raise NotImplementedError()\n"
-    assert student.cells[0].outputs == [] and student.cells[0].execution_count is None
+    src = student.cells[1].source
+    assert src.startswith("def area(r):\n    # YOUR CODE HERE\n    raise NotImplementedError(")
+    joined = re.sub(r'"\s*\n\s*"', "", src)   # the sentence's string pieces, joined
+    assert ('"Task 1 (the area of a circle) is not done yet: in the Task 1 cell, write the body of '
+            'area() in place of this raise statement, then run that cell again."') in joined
+    assert "3.14159" not in src
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
     assert "widgets" not in student.metadata
+    compile(src, "stub", "exec")
+
+
+def test_the_edition_carries_nbgraders_metadata_for_validate():
+    """Task cells are autograded answers, checks locked tests worth the lab's points, with
+    checksums: what nbgrader's Validate needs to report the failing tasks."""
+    nb = notebook(task(), code("assert x == 1"))
+    nb.cells[0].metadata["virtbook"] = {"points": 4, "autograded": 3}
+    student, _ = make_student.student_notebook(nb, "01-t.ipynb")
+    answer, test = (c.metadata["nbgrader"] for c in student.cells)
+    assert (answer["solution"], answer["grade"], answer["grade_id"]) == (True, False, "l1-task-1")
+    assert (test["grade"], test["locked"], test["points"], test["grade_id"]) == (True, True, 3, "l1-check-1")
+    assert len(test["checksum"]) == 32 and student.cells[1].metadata["editable"] is False
 
 
 def test_markdown_answers_hidden_tests_and_solution_cells():
     nb = notebook(nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause of caching.\n"
                                                 "### END SOLUTION"),
-                  code("assert f(2) == 4\n### BEGIN HIDDEN TESTS\nassert f(3) == 9\n"
+                  task(),
+                  code("assert x == 1\n### BEGIN HIDDEN TESTS\nassert x * 3 == 3\n"
                        "### END HIDDEN TESTS"),
                   code("print('the worked answer in full')", tags=["solution"]))
     student, stubs = make_student.student_notebook(nb, "t")
-    assert [c.source for c in student.cells] == ["Why?\nYOUR ANSWER HERE", "assert f(2) == 4"]
-    assert stubs == 1
+    assert [c.source for c in student.cells][0::2] == ["Why?\nYOUR ANSWER HERE", "assert x == 1"]
+    assert len(student.cells) == 3 and stubs == 2
+    assert student.cells[0].metadata["nbgrader"]["grade"]  # a manually graded answer
 
 
 def test_worked_answers_in_solution_directives_are_dropped():
     nb = notebook(nbformat.v4.new_markdown_cell(
         "Task 1.\n\n:::{exercise}\n:label: ex-1\nFind w.\n:::\n\n"
         ":::{solution} ex-1\n:class: dropdown\nA weight of 768 gives three quarters.\n:::\n\nNext."),
-        nbformat.v4.new_markdown_cell("```{solution} ex-2\nSecret answer text here.\n```"))
+        nbformat.v4.new_markdown_cell("```{solution} ex-2\nSecret answer text here.\n```"), task())
     student, _ = make_student.student_notebook(nb, "t")
     text = "\n".join(c.source for c in student.cells)
     assert "768" not in text and "Secret answer" not in text
@@ -66,7 +95,7 @@ def test_worked_answers_in_solution_directives_are_dropped():
 def test_figure_directives_with_answers_in_their_alt_text_are_dropped():
     nb = notebook(nbformat.v4.new_markdown_cell(
         "Your results:\n\n:::{glue:figure} fig-l5-weights\n:alt: The VM gets 75 percent at weight 768.\n"
-        ":name: fig-l5-weights\n\nShare against weight.\n:::\n\nNext task."))
+        ":name: fig-l5-weights\n\nShare against weight.\n:::\n\nNext task."), task())
     student, _ = make_student.student_notebook(nb, "t")
     text = student.cells[0].source
     assert "768" not in text and "glue:figure" not in text
@@ -77,7 +106,7 @@ def test_imageless_figures_are_dropped_like_glue_figures_and_picture_figures_sta
     nb = notebook(nbformat.v4.new_markdown_cell(
         "Your results:\n\n:::{figure}\n:alt: The VM gets 75 percent at weight 768.\n"
         ":name: fig-l5-weights\n\nShare against weight.\n:::\n\n"
-        "```{figure} ../_static/topology.png\n:alt: Two hosts and a switch.\n```\n\nNext task."))
+        "```{figure} ../_static/topology.png\n:alt: Two hosts and a switch.\n```\n\nNext task."), task())
     student, _ = make_student.student_notebook(nb, "t")
     text = student.cells[0].source
     assert "768" not in text and "fig-l5-weights" not in text and "Share against" not in text
@@ -88,7 +117,7 @@ def test_values_stored_for_inline_expressions_are_cleared():
     cell = nbformat.v4.new_markdown_cell("The VM gets {eval}`f\"{share:.0%}\"`.")
     cell.metadata["user_expressions"] = [{"expression": 'f"{share:.0%}"', "result": {
         "status": "ok", "data": {"text/plain": "'75%'"}, "metadata": {}}}]
-    student, _ = make_student.student_notebook(notebook(cell), "t")
+    student, _ = make_student.student_notebook(notebook(cell, task()), "t")
     assert "user_expressions" not in student.cells[0].metadata
     assert student.cells[0].source == cell.source
 
@@ -96,7 +125,7 @@ def test_values_stored_for_inline_expressions_are_cleared():
 def test_an_unclosed_solution_directive_fails():
     with pytest.raises(make_student.MarkerError, match="never closes"):
         make_student.student_notebook(notebook(nbformat.v4.new_markdown_cell(
-            ":::{solution} ex-1\nA.\n")), "t")
+            ":::{solution} ex-1\nA.\n"), task()), "t")
 
 
 @pytest.mark.parametrize("src, words", [
@@ -112,7 +141,7 @@ def test_unbalanced_or_nested_markers_fail(src, words):
 
 def test_solution_text_hidden_in_metadata_is_caught():
     cell = code("### BEGIN SOLUTION\nsecret_answer = compute_the_answer()\n### END SOLUTION")
-    cell.metadata["note"] = "secret_answer = compute_the_answer()"
+    cell.metadata["note"] = "secret_answer = compute_the_answer()"  # kept by every preprocessor
     with pytest.raises(make_student.MarkerError, match="survives"):
         make_student.student_notebook(notebook(cell), "t")
 
@@ -153,7 +182,7 @@ def first_stub_cell(nb) -> int:
 
 
 @pytest.mark.parametrize("lab", LABS, ids=[p.name for p in LABS])
-def test_student_lab_runs_up_to_its_first_stub_and_fails_there(lab, student_edition):
+def test_student_lab_runs_up_to_its_first_stub_and_fails_there_naming_the_task(lab, student_edition):
     path = student_edition / "labs" / lab.name
     nb = nbformat.read(path, as_version=4)
     stub = first_stub_cell(nb)
@@ -161,7 +190,9 @@ def test_student_lab_runs_up_to_its_first_stub_and_fails_there(lab, student_edit
                             resources={"metadata": {"path": str(path.parent)}})
     with pytest.raises(CellExecutionError) as err:
         client.execute()
-    assert "NotImplementedError" in str(err.value)
+    title = nb.cells[stub].metadata["virtbook"]["title"]
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(err.value))   # without the terminal colours
+    assert f"NotImplementedError: Task 1 ({title}) is not done yet: in the Task 1 cell" in message
     ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
     failed_at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
                      and any(o.output_type == "error" for o in c.outputs))

@@ -1,6 +1,7 @@
-"""nbgrader accepts the labs: `nbgrader generate_assignment` turns each lab, prepared with
-virtbook.teaching.nbgrader_source, into a student version with nbgrader's stubs and no solution
-text; an unprepared copy is refused, and with --no-metadata it leaks the worked answers.
+"""nbgrader and an unprepared lab: `nbgrader generate_assignment` refuses a lab without the cell
+metadata virtbook.teaching.nbgrader_source adds, and with --no-metadata it leaks the worked
+answers. That a prepared lab becomes a student version (the student edition, cell by cell), and
+the rest of nbgrader's cycle, is tested in tests/test_grading.py.
 
 Each test builds a throw-away nbgrader course in a temporary folder (source/<assignment>/ holding
 the notebook and its fixture) and runs nbgrader there with this environment's Python. nbgrader
@@ -12,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,9 +25,6 @@ from conftest import in_ci
 from virtbook import teaching
 
 LABS = sorted((ROOT / "labs").glob("0*.ipynb"))
-SOLUTION = re.compile(r"^(\s*)#{3}\s*BEGIN SOLUTION\s*$(.*?)^\s*#{3}\s*END SOLUTION\s*$", re.M | re.S)
-#: Solution lines shorter than this (``pass``, ``)``) may also appear outside any solution.
-MIN_LEAK_CHARS = 16
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -66,48 +63,10 @@ def generate(course: Path, assignment: str, *flags: str) -> subprocess.Completed
                           text=True, timeout=300)
 
 
-def solution_lines(nb: dict) -> list[str]:
-    """Substantial lines inside solution regions that appear nowhere else in the notebook."""
-    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-               for c in nb["cells"]]
-    outside = "\n".join(SOLUTION.sub("", s) for s in sources)
-    lines = {line.strip() for s in sources for m in SOLUTION.finditer(s)
-             for line in m.group(2).splitlines()}
-    return sorted(line for line in lines if len(line) >= MIN_LEAK_CHARS and line not in outside)
-
-
 def released(course: Path, assignment: str, lab: Path) -> dict:
     path = course / "release" / assignment / lab.name
     assert path.is_file(), f"no release version at release/{assignment}/{lab.name}"
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-@pytest.mark.parametrize("lab", LABS, ids=[p.name for p in LABS])
-def test_a_prepared_lab_becomes_a_student_version(lab, tmp_path):
-    assignment = "l" + lab.name[1]
-    course = course_with(tmp_path, lab, assignment, prepare=True)
-    run = generate(course, assignment)
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
-    student = released(course, assignment, lab)
-    original = json.loads(lab.read_text(encoding="utf-8"))
-    tasks = teaching.lab_tasks([{**c, "source": "".join(c["source"])} for c in original["cells"]])
-    text = lambda cell: "".join(cell["source"])  # noqa: E731
-    by_id = {c["metadata"]["nbgrader"]["grade_id"]: c for c in student["cells"]
-             if "nbgrader" in c.get("metadata", {})}
-    for task in tasks:
-        cell = by_id[f"{assignment}-task-{task.number}"]
-        assert "raise NotImplementedError()" in text(cell) and "# YOUR CODE HERE" in text(cell)
-        assert "BEGIN SOLUTION" not in text(cell) and "END SOLUTION" not in text(cell)
-        check = by_id[f"{assignment}-check-{task.number}"]
-        assert check["metadata"]["nbgrader"]["locked"] and len(check["metadata"]["nbgrader"]["checksum"]) == 32
-        assert text(check) == "".join(original["cells"][task.check_cell]["source"])
-    everything = json.dumps(student)
-    leaked = [line for line in solution_lines(original) if json.dumps(line)[1:-1] in everything]
-    assert not leaked, f"solution text in the student version: {leaked[:3]}"
-    assert "{solution}" not in everything, "a worked answer reached the student version"
-    assert all(not c.get("outputs") for c in student["cells"] if c["cell_type"] == "code")
-    for fixture in lab.parent.glob("*.xml"):
-        assert (course / "release" / assignment / fixture.name).is_file()
 
 
 def test_an_unprepared_lab_is_refused_and_no_metadata_leaks_the_worked_answers(tmp_path):

@@ -458,6 +458,29 @@ def test_ksm_merges_identical_guests_only_on_request_and_is_put_back(conn, lab_e
     assert ksm.settings() == before and report.restored, str(report)
 
 
+def test_a_real_run_lies_inside_the_ranges_the_labs_quote(conn):
+    """Labs L1 to L4 tell a reader what a real host shows ("on a real host you should see the
+    ready line 3 to 9 s after the start"), quoting virtbook.labs.observed; one run of the
+    measurement that made those ranges (benchmarks/bench_lab_observations.py, the labs' own
+    steps) must lie inside every one of them."""
+    import importlib.util  # noqa: PLC0415
+
+    from virtbook.labs import observed  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_lab_observations", ROOT / "benchmarks" / "bench_lab_observations.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    values = bench.measure_once(conn)
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f}:", {k: round(v, 2) for k, v in values.items()})
+    assert set(values) == set(observed.RANGES)
+    outside = [f"{name} = {values[name]:.2f}, outside {rng.text()} ({rng.what})"
+               for name, rng in observed.RANGES.items() if values[name] not in rng]
+    assert not outside, (f"load average now {load:.1f}; the ranges were measured at "
+                         f"{observed.LOAD_AVERAGE.text()}:\n" + "\n".join(outside))
+
+
 def test_the_guest_boot_benchmark_runs(lab_env, bystander):
     run = subprocess.run([sys.executable, "benchmarks/bench_guest_boot.py", "--runs", "2"], cwd=ROOT,
                          env=lab_env, capture_output=True, text=True, timeout=300)

@@ -308,21 +308,48 @@ def _assert_count(source: str) -> int | None:
     return sum(isinstance(node, ast.Assert) for node in ast.walk(tree))
 
 
+#: A task's heading in a lab: "## Task 3: read a VM's definition".
+_TASK_HEADING = re.compile(r"^#{2,4}\s+Task\s+(\d+)\s*:\s*(.+?)\s*#*\s*$", re.M)
+#: The key under which a lab keeps its grading metadata, in a task cell's and in the notebook's
+#: metadata: ``{"points": 4, "autograded": 2}`` on a task cell (the rubric's points for the task,
+#: and the part of them a passing check earns automatically), ``{"clean_run_points": 2}`` on the
+#: notebook (the rubric's points for a clean Restart and Run All, which a grader judges).
+LAB_METADATA = "virtbook"
+
+
 @dataclass(frozen=True)
 class Task:
-    """One lab task: the code cell with the solution region and the check cell after it."""
+    """One lab task: the code cell with the solution region and the check cell after it.
+
+    ``title`` is the text of the ``## Task N: title`` heading above the task cell; ``points``
+    and ``autograded`` come from the task cell's metadata (:data:`LAB_METADATA`), or are None
+    where the lab does not give them.
+    """
 
     number: int
     cell: int
     check_cell: int | None
     asserts: int
+    title: str = ""
+    points: int | None = None
+    autograded: int | None = None
+
+
+def _points(meta: dict, key: str, where: str) -> int | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValueError(f"{where}: metadata '{LAB_METADATA}.{key}' must be an integer in "
+                         f"0..100, got {value!r}")
+    return value
 
 
 def lab_tasks(cells: list[dict]) -> tuple[Task, ...]:
     """The tasks of a notebook: each code cell with a solution region, and its check cell.
 
     The check is the next code cell, provided it contains at least one ``assert`` and no
-    solution region of its own.
+    solution region of its own. A task's title is the last ``Task N: ...`` heading above it.
     """
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     tasks = []
@@ -335,8 +362,45 @@ def lab_tasks(cells: list[dict]) -> tuple[Task, ...]:
             count = _assert_count(cells[j]["source"])
             if count and not BEGIN_SOLUTION.search(cells[j]["source"]):
                 check, asserts = j, count
-        tasks.append(Task(len(tasks) + 1, i, check, asserts))
+        title = ""
+        for cell in cells[:i]:
+            if cell["cell_type"] == "markdown":
+                for match in _TASK_HEADING.finditer(cell["source"]):
+                    title = plain_text(match.group(2))
+        meta = cells[i].get("metadata", {}).get(LAB_METADATA, {})
+        where = f"task cell {i}"
+        tasks.append(Task(len(tasks) + 1, i, check, asserts, title, _points(meta, "points", where),
+                          _points(meta, "autograded", where)))
     return tuple(tasks)
+
+
+def task_stub(task: Task, function: str | None = None) -> str:
+    """The code that stands in a task's solution region in the student edition.
+
+    It raises NotImplementedError with a sentence that names the task and says where to write
+    the answer, so a student who runs the cell (or Run All) learns what to do:
+
+    >>> print(task_stub(Task(3, 11, 12, 5, "read a VM's definition"), "virtual_hardware"))
+    # YOUR CODE HERE
+    raise NotImplementedError("Task 3 (read a VM's definition) is not done yet: in the Task 3 "
+                              "cell, write the body of virtual_hardware() in place of this "
+                              "raise statement, then run that cell again.")
+    """
+    name = f"Task {task.number}" + (f" ({task.title})" if task.title else "")
+    what = (f"write the body of {function}() in place of this raise statement" if function
+            else "replace this raise statement with your code")
+    sentence = (f"{name} is not done yet: in the Task {task.number} cell, {what}, then run that "
+                "cell again.")
+    lines, line = [], ""
+    for word in sentence.split(" "):
+        if line and len(line) + len(word) > 64:
+            lines.append(line)
+            line = ""
+        line += word + " "
+    lines.append(line.rstrip())
+    quoted = [json.dumps(part) for part in lines]
+    indent = " " * len("raise NotImplementedError(")
+    return ("# YOUR CODE HERE\nraise NotImplementedError(" + ("\n" + indent).join(quoted) + ")")
 
 
 def _live_output(cells: list[dict]) -> bool:
@@ -809,20 +873,26 @@ def drop_solution_directives(markdown: str) -> str:
     return split_solution_directives(markdown)[0]
 
 
-def nbgrader_source(nb: dict, assignment: str, points: int = 2) -> dict:
+def nbgrader_source(nb: dict, assignment: str, points: int | None = None) -> dict:
     """A copy of a lab notebook that nbgrader's ``generate_assignment`` accepts as it is.
 
     nbgrader refuses a solution region in a cell that is not marked as a solution cell, so each
     task cell becomes an *autograded answer* (``solution: true``) and each check cell an
-    *autograder test* (``grade: true``, locked, worth ``points``), with ids
-    ``<assignment>-task-<n>`` and ``<assignment>-check-<n>``. The worked answers in
-    ``{solution}`` dropdowns, which nbgrader does not know about and would hand to students, are
-    removed. The original notebook is not changed.
+    *autograder test* (``grade: true``, locked), with ids ``<assignment>-task-<n>`` and
+    ``<assignment>-check-<n>``. A check is worth the task's ``autograded`` points from the lab's
+    metadata (:data:`LAB_METADATA`); ``points`` overrides that for every check, and is the value
+    where the lab gives none (2 if both are missing). A Markdown cell with a solution region
+    becomes a *manually graded answer* worth its own ``points`` metadata (0 if none). Each task
+    cell also gets ``{"task": n, "title": ...}`` under :data:`LAB_METADATA`, which the student
+    edition's stubs read (tools/make_student.py). The worked answers in ``{solution}`` dropdowns,
+    which nbgrader does not know about and would hand to students, are removed. The original
+    notebook is not changed.
     """
     if not isinstance(assignment, str) or not re.match(r"^[A-Za-z0-9_-]{1,40}$", assignment):
         raise ValueError("assignment must be 1..40 characters A-Z, a-z, 0-9, '_' or '-', "
                          f"got {assignment!r}")
-    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= 100:
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int)
+                               or not 0 <= points <= 100):
         raise ValueError(f"points must be an integer in 0..100, got {points!r}")
     out = copy.deepcopy(nb)
     cells = [{**c, "source": "".join(c["source"]) if isinstance(c.get("source"), list)
@@ -831,16 +901,27 @@ def nbgrader_source(nb: dict, assignment: str, points: int = 2) -> dict:
     if not tasks:
         raise ValueError("nb must hold at least one task (a code cell with '### BEGIN SOLUTION'), "
                          "got none")
-    for cell in cells:
+    for index, cell in enumerate(cells):
         if cell["cell_type"] == "markdown":
             cell["source"] = drop_solution_directives(cell["source"])
+            if BEGIN_SOLUTION.search(cell["source"]):
+                meta = cell.setdefault("metadata", {})
+                own = _points(meta.get(LAB_METADATA, {}), "points", f"cell {index}") or 0
+                meta["nbgrader"] = {
+                    "schema_version": 3, "solution": True, "grade": True, "locked": False,
+                    "task": False, "points": own, "grade_id": f"{assignment}-answer-{index}"}
     for task in tasks:
-        cells[task.cell].setdefault("metadata", {})["nbgrader"] = {
+        meta = cells[task.cell].setdefault("metadata", {})
+        meta["nbgrader"] = {
             "schema_version": 3, "solution": True, "grade": False, "locked": False, "task": False,
             "grade_id": f"{assignment}-task-{task.number}"}
+        meta[LAB_METADATA] = {**meta.get(LAB_METADATA, {}), "task": task.number,
+                              "title": task.title}
         if task.check_cell is not None:
+            worth = points if points is not None else (
+                task.autograded if task.autograded is not None else 2)
             cells[task.check_cell].setdefault("metadata", {})["nbgrader"] = {
                 "schema_version": 3, "solution": False, "grade": True, "locked": True,
-                "task": False, "points": points, "grade_id": f"{assignment}-check-{task.number}"}
+                "task": False, "points": worth, "grade_id": f"{assignment}-check-{task.number}"}
     out["cells"] = cells
     return out

@@ -12,7 +12,11 @@ themselves; this package only does what would distract from them or what must ne
   helper (:func:`remove_vm`, :func:`delete_volume`, :func:`disk_write`, :func:`cleanup`) and the
   guard :func:`owned` check three marks first: the ``vblab-`` name prefix, the owner metadata,
   and the record (see :mod:`virtbook.labs.ownership`);
-* :func:`explain` turns any libvirt error into one sentence: what happened and what to do;
+* :func:`explain` turns any libvirt error into one sentence: what happened and what to do, and
+  in a notebook :func:`connect` has IPython add that sentence under the traceback of any
+  ``libvirtError`` a cell raises;
+* :func:`start_over`, :func:`stop` and :func:`remove_snapshots` undo a task's own earlier
+  attempt (lab-owned objects only), so that a task cell can simply be run again;
 * on a real host, ``create_lab_vm(..., guest=True)`` and :func:`boot_guest` run a small Linux
   guest whose serial console the labs read and write through libvirt (:mod:`.guest`);
   :func:`measure_cpu`, :func:`set_cpu_limits` and :func:`start_contending_guests` measure and
@@ -42,7 +46,8 @@ from .ksm import unavailable as ksm_unavailable
 from .measure import CpuUse, cpu_times, measure_cpu, set_cpu_limits, start_contending_guests
 from .vms import (CleanupReport, DomainTypeChoice, cleanup, create_lab_vm, created, define,
                   delete_volume, domain_type, fingerprint, host_summary_rows, is_mac, lab_mac,
-                  lab_pool, lab_vm_xml, remove_vm, require_shut_off)
+                  lab_pool, lab_vm_xml, remove_snapshots, remove_vm, require_shut_off,
+                  start_over, stop)
 
 __all__ = [
     "FLEET_VARIABLE", "URI_VARIABLE", "HostSummary", "connect", "current", "display_uri",
@@ -53,7 +58,8 @@ __all__ = [
     "is_lab_owned", "lab_name", "owned", "owner_element", "ownership", "record_for",
     "CleanupReport", "DomainTypeChoice", "cleanup", "create_lab_vm", "created", "define",
     "delete_volume", "domain_type", "fingerprint", "host_summary_rows", "is_mac", "lab_mac",
-    "lab_pool", "lab_vm_xml", "remove_vm", "require_shut_off",
+    "lab_pool", "lab_vm_xml", "remove_snapshots", "remove_vm", "require_shut_off", "start_over",
+    "stop",
     "BOOT_TIMEOUT", "ConsoleUnavailable", "Guest", "GuestError", "GuestMissing", "GuestView",
     "ModuleMissing", "attach_guest", "boot_guest", "boot_guests", "guest_files", "is_guest_vm",
     "wait_for_balloon",

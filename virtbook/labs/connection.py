@@ -114,14 +114,45 @@ def summary(conn) -> HostSummary:
                        readonly)
 
 
+def _advice_handler(shell, etype, value, tb, tb_offset=None):
+    """IPython's custom handler for ``libvirtError``: the usual traceback, then the advice."""
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    stb = list(stb) + ["", f"What to do (labs.explain): {explain(value)}"]
+    show = getattr(shell, "_showtraceback", None)
+    if show is not None:
+        show(etype, value, stb)
+        return None
+    return stb
+
+
+def show_advice(libvirt) -> bool:
+    """In IPython (a notebook), print :func:`explain`'s sentence under the traceback of every
+    ``libvirtError`` a cell raises, so that the advice is there without calling explain().
+
+    Uses IPython's ``set_custom_exc`` (InteractiveShell.set_custom_exc: the handler formats the
+    traceback itself). Returns False outside IPython, where nothing changes.
+    """
+    try:
+        from IPython import get_ipython  # noqa: PLC0415 - only inside a notebook
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    shell.set_custom_exc((libvirt.libvirtError,), _advice_handler)
+    return True
+
+
 def connect(uri_: str | None = None, *, readonly: bool = False, quiet: bool = False):
     """Open the labs' connection and print one line saying where it went.
 
     ``uri_`` overrides ``$VIRTBOOK_URI``; with neither, the test driver opens the lab fleet.
-    ``readonly=True`` opens a read-only connection (it can look but not change anything).
-    Failures raise :class:`LabError` whose text is :func:`explain`'s one sentence.
+    ``readonly=True`` opens a read-only connection (it can look but not change anything). In a
+    notebook it also has every ``libvirtError`` a cell raises end with :func:`explain`'s advice
+    (:func:`show_advice`). Failures raise :class:`LabError` whose text is :func:`explain`'s one sentence.
     """
     libvirt = _libvirt.load()
+    show_advice(libvirt)
     target = uri_ or uri()
     if not target.startswith("test:"):
         _libvirt.event_loop()      # before opening: a guest's console needs the event loop

@@ -52,7 +52,7 @@ class NameTaken(LabError):
 
     def __init__(self, kind: str, name: str, detail: str) -> None:
         self.kind, self.name = kind, name
-        super().__init__(f"a {kind} named '{name}' already exists and {detail}: pick another name.")
+        super().__init__(f"a {kind} named '{name}' already exists and {detail}.")
 
 
 class WrongState(LabError):
@@ -113,12 +113,20 @@ _RULES: tuple[_Rule, ...] = (
           "look, so open a read-write one with labs.connect() to change anything."),
     _Rule(("VIR_ERR_OPERATION_FAILED", "VIR_ERR_DOM_EXIST"),
           r"domain '([^']+)' already exists",
-          "A VM named '{0}' already exists: pick another name, or run labs.cleanup() if an earlier "
-          "run of this lab created it."),
+          "A VM named '{0}' already exists: if an earlier attempt of this lab made it, remove it "
+          "with labs.start_over('{0}') (it removes only what the labs created) and run the cell "
+          "again; otherwise pick another name."),
     _Rule(("VIR_ERR_STORAGE_VOL_EXIST", "VIR_ERR_OPERATION_FAILED"),
           r"(?:storage volume '([^']+)' exists already|storage vol already exists)",
-          "A storage volume with that name already exists in the pool: pick another name, or run "
-          "labs.cleanup() if an earlier run of this lab created it."),
+          "A storage volume with that name already exists in the pool: if an earlier attempt of "
+          "this task made it, remove it with labs.start_over(NAME), NAME being the VM's name "
+          "(the volume's without '.qcow2'; it removes only what the labs created), and run the "
+          "cell again; otherwise pick another name."),
+    _Rule(("VIR_ERR_OPERATION_FAILED", "VIR_ERR_INVALID_ARG"),
+          r"domain (?:moment|snapshot) '?([^' ]+)'? already exists",
+          "This VM already has a snapshot named '{0}', probably from an earlier run of the cell: "
+          "delete the VM's snapshots with labs.remove_snapshots(dom) (lab VMs only) and run the "
+          "cell again, or pick another name."),
     _Rule(("VIR_ERR_NO_DOMAIN",), None,
           "No such VM on this connection: list the names with "
           "[d.name() for d in conn.listAllDomains()] and check the spelling (lab VMs start with "
@@ -128,7 +136,8 @@ _RULES: tuple[_Rule, ...] = (
           "one with dom.snapshotCreateXML() first."),
     _Rule(("VIR_ERR_NO_DOMAIN_SNAPSHOT",), None,
           "No such snapshot on this VM: list its snapshots with "
-          "[s.getName() for s in dom.listAllSnapshots()] and check the name."),
+          "[s.getName() for s in dom.listAllSnapshots()] and check the name; if an earlier run "
+          "of a cell deleted it, run the cells that made it again (in Lab L2, from Task 2 on)."),
     _Rule(("VIR_ERR_NO_STORAGE_VOL",), None,
           "No such storage volume: list the pool's volumes with "
           "[v.name() for v in pool.listAllVolumes()] (call pool.refresh() first if files were "

@@ -123,7 +123,7 @@ def _upload(conn, pool, name: str, path: Path):
     else:
         if not is_lab_owned(vol):
             raise NameTaken("volume", name, "was not created by these labs, so they will not "
-                            "replace it")
+                            "replace it: pick another name")
         if vol.info()[1] == size:
             return vol
         delete_volume(vol)

@@ -247,9 +247,10 @@ def define(xml: str, *, conn=None, lab: str = "lab"):
         if err.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
             raise
     else:
-        detail = ("was created by an earlier run of the labs: run labs.cleanup() first"
+        detail = (f"was created by an earlier run of the labs: remove it with "
+                  f"labs.start_over('{name}') and run the cell again, or pick another name"
                   if is_lab_owned(existing) else "was not created by these labs, so they will "
-                  "not replace it")
+                  "not replace it: pick another name")
         raise NameTaken("VM", name, detail)
     _add_owner_metadata(root, lab)
     text = ET.tostring(root, encoding="unicode")
@@ -414,7 +415,8 @@ def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 1
             remove_vm(existing)
         else:
             raise NameTaken("VM", full, "was not created by these labs, so they will not replace "
-                            "it" if not is_lab_owned(existing) else "replace=False was given")
+                            "it: pick another name" if not is_lab_owned(existing)
+                            else "replace=False was given: pick another name")
     pool = lab_pool(conn)
     vol_name = f"{full}.qcow2"
     try:
@@ -427,7 +429,7 @@ def create_lab_vm(name: str, *, conn=None, lab: str = "lab", memory_mib: int = 1
             delete_volume(old)
         else:
             raise NameTaken("volume", vol_name, "was not created by these labs, so they will not "
-                            "delete it")
+                            "delete it: pick another name")
     vol = created(pool.createXML(
         f"<volume><name>{vol_name}</name><capacity unit='MiB'>{disk_mib}</capacity>"
         "<target><format type='qcow2'/></target></volume>", 0))
@@ -498,6 +500,85 @@ def remove_vm(dom, *, delete_disks: bool = True) -> list[str]:
                 removed.append(vol.name())
                 delete_volume(vol)
     return removed
+
+
+def _lab_domain(conn, vm):
+    """``vm`` as a domain object: itself, or the domain named ``vm`` (with or without the lab
+    prefix); None when no such domain exists."""
+    if not isinstance(vm, str):
+        return vm
+    libvirt = _libvirt.load()
+    try:
+        return conn.lookupByName(vm if vm.startswith(PREFIX) else lab_name(vm))
+    except libvirt.libvirtError as err:
+        if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise
+
+
+def stop(*vms, conn=None) -> list[str]:
+    """Stop (``destroy``) each lab-owned VM of ``vms`` that is running, so that a task that starts
+    VMs can be run again from a known state; return the names stopped.
+
+    Each VM is a domain object or a name (``"l3-clone"`` or ``"vblab-l3-clone"``); a name with no
+    VM behind it is skipped, a running VM the labs did not create is refused (NotLabOwned).
+    """
+    conn = resolve(conn)
+    stopped = []
+    for vm in vms:
+        dom = _lab_domain(conn, vm)
+        if dom is None or not dom.isActive():
+            continue
+        owned(dom).destroy()
+        stopped.append(dom.name())
+    return stopped
+
+
+def start_over(*names: str, conn=None) -> list[str]:
+    """Remove what an earlier attempt at a task made, so that the task can be run again: for
+    each name (``"l3-clone"``), the lab-owned VM ``vblab-l3-clone`` with its snapshots and disks,
+    and a volume ``vblab-l3-clone.qcow2`` left in the labs' pool. Return the names removed.
+
+    Only lab-owned objects are removed; a VM or volume of such a name that the labs did not
+    create is refused (NotLabOwned), and a name with nothing behind it is skipped.
+    """
+    conn = resolve(conn)
+    libvirt = _libvirt.load()
+    removed: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"names must be lab VM names such as 'l3-clone', got {name!r}")
+        dom = _lab_domain(conn, name)
+        if dom is not None:
+            removed += remove_vm(dom)
+        full = name if name.startswith(PREFIX) else lab_name(name)
+        try:
+            pool = conn.storagePoolLookupByName(POOL_NAME)
+            vol = pool.storageVolLookupByName(f"{full}.qcow2")
+        except libvirt.libvirtError as err:
+            if err.get_error_code() not in (libvirt.VIR_ERR_NO_STORAGE_POOL,
+                                            libvirt.VIR_ERR_NO_STORAGE_VOL):
+                raise
+        else:
+            owned(vol)
+            removed.append(vol.name())
+            delete_volume(vol)
+    return removed
+
+
+def remove_snapshots(dom) -> list[str]:
+    """Delete every snapshot of a lab-owned VM (leaves first), so that a task that builds a
+    snapshot tree can be run again from a VM without snapshots; return the names deleted."""
+    owned(dom)
+    deleted = []
+    snaps = {s.getName(): s for s in dom.listAllSnapshots()}
+    while snaps:
+        leaves = [n for n, s in snaps.items() if s.numChildren() == 0]
+        for name in sorted(leaves):
+            snaps.pop(name).delete(0)
+            deleted.append(name)
+        snaps = {s.getName(): s for s in dom.listAllSnapshots()}
+    return deleted
 
 
 @dataclass
