@@ -665,7 +665,7 @@ def test_run_all_evaluates_the_numbers_in_the_kernel(lab, browser):
         unevaluated = {e for c in nb.markdown() for e in c["unevaluated"]}
         assert unevaluated, "before running, no expression shows as code: is anything stored?"
         nb.run_all()
-        after = text_problems(nb, numbers, compare_live=False, )
+        after = text_problems(nb, numbers, compare_live=False)
         assert not after, "after Run All:\n" + "\n".join(after)
     finally:
         nb.close()
