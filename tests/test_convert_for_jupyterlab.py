@@ -199,7 +199,7 @@ def test_old_text_is_what_myst_nb_showed(plain, fmt):
 
 
 def test_instructor_tables_leave_out_sentences_with_computed_numbers():
-    from virtbook import teaching
+    from virtbook.booktools import teaching
 
     body = ("The slide says X. It is {eval}`f\"{x:.1f}\"` times slower. "
             "Even so the design holds for every workload we tried.")

@@ -2,7 +2,7 @@
 
 virtbook has four layers (``virtbook/figures/__init__.py`` describes them): **cores** (the models),
 **figures** (matplotlib drawings of what the cores compute), **widgets** (ipywidgets over a core and
-a figure) and **labs** (libvirt scaffolding), plus the book tooling of ``virtbook.teaching``. The
+a figure) and **labs** (libvirt scaffolding), plus the book tooling of ``virtbook.booktools``. The
 dependencies point one way, notebooks -> widgets -> figures -> cores, so that a model runs and is
 tested without a display, a widget library or a hypervisor:
 
@@ -28,12 +28,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "virtbook"
 
-#: A module that only re-exports a figure module at its old path (it belongs to the figures layer).
-#: Transitional: labs L1-L4, which another branch is rewriting, still import it; removed, with this
-#: entry, once that branch has landed.
-FIGURE_SHIMS = {"virtbook.plots"}
 #: Book tooling (reads the book's files; draws one figure of the instructor guide).
-TOOLING = {"virtbook.teaching", "virtbook.booktools"}
+TOOLING = {"virtbook.booktools"}
 
 #: Functions of cores that may import libvirt-python, where it is called: each reads from or
 #: drives libvirt's in-memory test driver for a chapter (2 and 11), and says what it shows
@@ -60,7 +56,7 @@ MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.
 
 def layer(module: str) -> str:
     """The layer of a virtbook module: core, figures, widgets, labs or tooling."""
-    if module in FIGURE_SHIMS or module == "virtbook.figures" or module.startswith("virtbook.figures."):
+    if module == "virtbook.figures" or module.startswith("virtbook.figures."):
         return "figures"
     for name in ("widgets", "labs"):
         if module == f"virtbook.{name}" or module.startswith(f"virtbook.{name}."):

@@ -463,9 +463,9 @@ def test_a_real_run_lies_inside_the_ranges_the_labs_quote(conn):
     ready line 3 to 9 s after the start"), quoting virtbook.labs.observed; one run of the
     measurement that made those ranges (benchmarks/bench_lab_observations.py, the labs' own
     steps) must lie inside every one of them."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
-    from virtbook.labs import observed  # noqa: PLC0415
+    from virtbook.labs import observed
 
     spec = importlib.util.spec_from_file_location(
         "bench_lab_observations", ROOT / "benchmarks" / "bench_lab_observations.py")

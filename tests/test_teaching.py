@@ -1,4 +1,4 @@
-"""The instructor guide's reader of the book (virtbook.teaching) and the guide itself.
+"""The instructor guide's reader of the book (virtbook.booktools.teaching) and the guide itself.
 
 The reader is tested on small made-up books, so each rule (what counts as a task, a check, an
 objective, a prerequisite) is pinned down, and on the real book, so the guide's claims about it
@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booklib import ROOT, labs_index_minutes, load_notebook, source
-from virtbook import teaching
+from virtbook.booktools import teaching
 
 GUIDE = ROOT / "instructor.ipynb"
 
@@ -60,7 +60,7 @@ def chapter_cells(n: int, prereq: str = "Chapter 1 (the basics). Helpful: Chapte
 
 
 def lab_cells(minutes: int = 45, libvirt: bool = True):
-    setup = "from virtbook import labs, plots\n" if libvirt else "import numpy as np\n"
+    setup = "from virtbook import labs\n" if libvirt else "import numpy as np\n"
     return [
         md("# Lab L1: Try it\n\n:::{admonition} Learning objectives\n:class: note\n- do a;\n- do b.\n"
            ":::\n\n:::{admonition} Prerequisites\n:class: seealso\nLabs L2 and L3, and Chapter 2.\n:::\n\n"

@@ -1,7 +1,7 @@
 """The instructor guide's figure: where each page of the book runs, and what a reader sees there.
 
 Drawn from plain data (a label and a status per place for each page), which
-:func:`virtbook.teaching.runs_where` reads from the book's own pages.
+:func:`virtbook.booktools.teaching.runs_where` reads from the book's own pages.
 """
 from __future__ import annotations
 
