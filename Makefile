@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed
 # Arguments for a build that fails on any warning.
 JB_STRICT := -W -n --keep-going
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist): one per logical CPU (`auto` would count physical cores, one on a
+# 2-vCPU machine with hyper-threads); `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= logical
 
 .PHONY: help setup guest book book-all test outputs student otter nbgrader-course lock clean distclean
 
@@ -52,7 +55,7 @@ book-all: setup
 test: setup
 	@tools/system_deps.sh test
 	@$(PYTHON) tools/lab_guest.py build --if-needed >/dev/null
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 outputs: setup
 	$(BIN)/python tools/run_notebooks.py chapters labs instructor.ipynb validation.ipynb

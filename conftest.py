@@ -11,6 +11,7 @@ nbval's sanitize patterns apply, as they do to outputs.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -109,3 +110,107 @@ def pytest_collection_modifyitems(session, config, items):
                         cell=cell, exprs=exprs))
         out.extend(cells)
     items[:] = out
+
+
+
+# --- Running on several cores (pytest-xdist; `make test` passes -n logical) --------------------
+#
+# pyproject's addopts choose `--dist loadfile`: xdist sends all the tests of one file to one
+# worker, in collection order. So a notebook's cells, and the inline-expression items the hook
+# above puts between them, run in order in the one kernel that nbval starts for that notebook, and
+# a module's module-scoped fixtures are set up once: tests/test_realhost.py drives the real libvirt
+# daemon from one worker only (its module also holds a lock across checkouts). (`--dist loadgroup`
+# with a hook that marks each file's tests does not work with pytest 9.2 and pytest-xdist 3.8.0:
+# xdist carries a test's group as a suffix of its node id, and pytest 9.2 ignores the suffix, so
+# every test becomes its own group, pytest-dev/pytest-xdist#1386.) The tests that read the built
+# book (the `built` fixture, tests/conftest.py) are in three files; the first worker to need the
+# book builds it while holding a lock and the other reuses it.
+
+
+#: Files started first, longest first (`--durations` on the book's 2-core machine), so that none is
+#: left for the end of the run while the other worker has nothing more to do. (A name that is not
+#: there, such as the grading tests before they land, changes nothing.)
+FIRST = ("tests/test_realhost.py", "tests/test_browser.py", "tests/test_grading.py")
+#: Files started after the rest of tests/ and the doctests, just before the notebooks. The
+#: JupyterLab test times its widget demos with no other test of the run going on (QuietMachine
+#: below), so it waits for the other worker's current test: that wait is short when the other
+#: worker runs unit tests or notebook cells, long when it runs a real-host lab (a minute or more).
+BEFORE_NOTEBOOKS = ("tests/test_jupyterlab.py",)
+
+
+def file_rank(path: str) -> tuple[int, int]:
+    """Where a file's tests go in a worker's collection (the sort is stable: ties keep their order):
+    the FIRST files, the other tests and doctests, BEFORE_NOTEBOOKS, then the notebooks (many
+    small files, which balance the two workers at the end)."""
+    if path in FIRST:
+        return 0, FIRST.index(path)
+    if path in BEFORE_NOTEBOOKS:
+        return 2, 0
+    return (3, 0) if path.endswith(".ipynb") else (1, 0)
+
+
+class StartLongFilesFirst:
+    """Reorders a worker's collection (a class: this module already has a hook of that name)."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        yield
+        if hasattr(config, "workerinput"):          # an xdist worker; the controller follows it
+            items.sort(key=lambda item: file_rank(item.nodeid.split("::", 1)[0]))   # stable
+
+
+class QuietMachine:
+    """Lets a test time something with no other test of the run going on (a worker's tests are
+    otherwise timed against whatever the other worker runs at that moment).
+
+    Every test holds a shared lock for its whole run (set-up, call, tear-down); ``alone()`` turns
+    the caller's into an exclusive one, so it waits until the other worker's current test is done,
+    and the other worker waits before its next test until the caller is done. A second lock, the
+    gate, taken before the shared one, keeps a stream of new shared locks from starving ``alone()``.
+    """
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.gate = (folder / "quiet-gate.lock").open("w")
+        self.tests = (folder / "quiet-tests.lock").open("w")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        import fcntl
+
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        fcntl.flock(self.tests, fcntl.LOCK_SH)
+        fcntl.flock(self.gate, fcntl.LOCK_UN)
+        try:
+            return (yield)
+        finally:
+            fcntl.flock(self.tests, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def alone(self):
+        import fcntl
+
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.tests, fcntl.LOCK_EX)      # from this test's shared lock
+            try:
+                yield
+            finally:
+                fcntl.flock(self.tests, fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def quiet_machine(request):
+    """A context manager: inside it no other test of this run runs (see QuietMachine)."""
+    quiet = getattr(request.config, "_virtbook_quiet", None)
+    return quiet.alone if quiet is not None else contextlib.nullcontext
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(StartLongFilesFirst(), "virtbook-long-files-first")
+    if hasattr(config, "workerinput") and config.option.basetemp:
+        # The run's own temporary folder, shared by its workers (each works in a subfolder).
+        config._virtbook_quiet = QuietMachine(Path(config.option.basetemp).parent / "virtbook-locks")
+        config.pluginmanager.register(config._virtbook_quiet, "virtbook-quiet-machine")

@@ -65,10 +65,22 @@ class PageVisit:
     external: list[str] = field(default_factory=list)
     own_bytes: int = 0
     shared_bytes: int = 0
+    #: The page while it loads, and the listeners that record it (see start_visit).
+    page: object = field(default=None, repr=False)
+    listeners: dict = field(default_factory=dict, repr=False)
 
 
 def visit(page, url: str, base: str) -> PageVisit:
     """Load ``url`` and record what the browser reports, until the network is idle."""
+    return finish_visit(start_visit(page, url, base))
+
+
+def start_visit(page, url: str, base: str) -> PageVisit:
+    """Start loading ``url`` in ``page`` and record what the browser reports; return at once.
+
+    Several pages can load at the same time (each in its own browser context, so nothing is
+    shared between them, not even the cache): start each, then :func:`finish_visit` each.
+    """
     v = PageVisit(url)
 
     def on_console(msg):
@@ -99,15 +111,24 @@ def visit(page, url: str, base: str) -> PageVisit:
     def on_pageerror(err):
         v.errors.append(f"page error: {err}")
 
-    handlers = {"console": on_console, "pageerror": on_pageerror, "response": on_response,
-                "requestfailed": on_failed, "request": on_request}
-    for event, handler in handlers.items():
+    v.page = page
+    v.listeners = {"console": on_console, "pageerror": on_pageerror, "response": on_response,
+                   "requestfailed": on_failed, "request": on_request}
+    for event, handler in v.listeners.items():
         page.on(event, handler)
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="commit")
+    return v
+
+
+def finish_visit(v: PageVisit) -> PageVisit:
+    """Wait until the page of :func:`start_visit` has loaded and its network is idle."""
+    page = v.page
+    page.wait_for_load_state("networkidle")
     # Stop listening once the page has loaded: what the checks do afterwards (axe-core fetches
     # stylesheets itself, resolving @import against the page, not the sheet) is not the reader's.
-    for event, handler in handlers.items():
+    for event, handler in v.listeners.items():
         page.remove_listener(event, handler)
+    v.listeners = {}
     return v
 
 
@@ -220,12 +241,25 @@ def print_problems(page) -> list[str]:
     return problems
 
 
+AXE_RUN_JS = """() => { window.__virtbookAxe = axe.run(document, {resultTypes: ['violations']})
+    .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))); }"""
+
+
+def start_axe(page, axe_js: Path) -> None:
+    """Start axe-core in the page and return at once (it runs in the page's renderer process, so
+    several pages can be checked at the same time); :func:`axe_result` waits for its findings."""
+    page.add_script_tag(path=str(axe_js))
+    page.evaluate(AXE_RUN_JS)
+
+
+def axe_result(page) -> list[dict]:
+    """The serious and critical violations that :func:`start_axe` found."""
+    result = page.evaluate("() => window.__virtbookAxe")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
 def axe_violations(page, axe_js: Path) -> list[dict]:
     """Run axe-core in the page; return its serious and critical violations."""
-    page.add_script_tag(path=str(axe_js))
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
+    start_axe(page, axe_js)
+    return axe_result(page)

@@ -33,9 +33,8 @@ def in_ci() -> bool:
 JB = Path(sys.executable).with_name("jupyter-book")
 
 
-@pytest.fixture(scope="session")
-def built(root):
-    """Build the book from scratch (`--all`) with every warning an error; return the HTML dir.
+def _build_book(root: Path) -> str | None:
+    """Build the book from scratch (`--all`) with every warning an error: None, or what went wrong.
 
     The old HTML is removed first, so no page left over from an earlier build is tested.
     """
@@ -47,8 +46,36 @@ def built(root):
     run = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=1200)
     log = run.stdout + run.stderr
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-    assert run.returncode == 0 and not warnings, (
-        "the book build failed or warned:\n" + "\n".join(warnings[:40]) + "\n" + log[-3000:])
+    if run.returncode == 0 and not warnings:
+        return None
+    return "the book build failed or warned:\n" + "\n".join(warnings[:40]) + "\n" + log[-3000:]
+
+
+@pytest.fixture(scope="session")
+def built(root, tmp_path_factory):
+    """The book, built once per test run; return the HTML dir.
+
+    Under pytest-xdist each worker has its own session, and the tests that need the book are in
+    several files, which may run on different workers: the first worker to get here builds the book
+    while holding a lock in the run's shared temporary folder and writes down the outcome; another
+    worker waits for the lock and reads the outcome instead of building (and deleting) it again.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        problem = _build_book(root)
+    else:
+        import fcntl
+        import json
+
+        shared = tmp_path_factory.getbasetemp().parent       # the same for every worker of a run
+        outcome = shared / "book-build.json"
+        with (shared / "book-build.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if outcome.is_file():
+                problem = json.loads(outcome.read_text(encoding="utf-8"))["problem"]
+            else:
+                problem = _build_book(root)
+                outcome.write_text(json.dumps({"problem": problem}), encoding="utf-8")
+    assert problem is None, problem
     return root / "_build" / "html"
 
 

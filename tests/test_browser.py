@@ -62,18 +62,38 @@ def browser():
         b.close()
 
 
+#: Pages loaded at the same time. A page spends much of its visit waiting (for the network to stay
+#: idle for half a second, for axe-core in its own renderer process), so a few at once keep the
+#: run short; each page has its own browser context, so they share nothing.
+PAGES_AT_ONCE = 4
+
+
 @pytest.fixture(scope="module")
-def visits(site, browser, built, request):
-    """Open every page once; keep what was seen for the tests below."""
+def visits(site, browser, built, root, request):
+    """Open every page once; keep what was seen for the tests below (on a notebook page, also its
+    launch buttons and how it prints)."""
+    notebooks = dict(notebook_pages(root))
+    pending = bc.site_pages(built)
     results = {}
-    for rel in bc.site_pages(built):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        v = bc.visit(page, site.base + rel, site.base)
-        v.images = bc.image_problems(page)
-        v.anchors = bc.anchor_problems(page)
-        v.axe = bc.axe_violations(page, AXE_JS) if AXE_JS else None
-        page.close()
-        results[rel] = v
+    while pending:
+        batch, pending = pending[:PAGES_AT_ONCE], pending[PAGES_AT_ONCE:]
+        loading = [bc.start_visit(browser.new_page(viewport={"width": 1280, "height": 900}),
+                                  site.base + rel, site.base) for rel in batch]
+        for v in loading:
+            bc.finish_visit(v)
+            if AXE_JS:
+                bc.start_axe(v.page, AXE_JS)
+        for rel, v in zip(batch, loading):
+            page = v.page
+            v.axe = bc.axe_result(page) if AXE_JS else None
+            v.images = bc.image_problems(page)
+            v.anchors = bc.anchor_problems(page)
+            if rel in notebooks:
+                v.launch = bc.launch_problems(page, notebooks[rel])
+                v.print = bc.print_problems(page)
+            page.close()
+            v.page = None
+            results[rel] = v
     request.config._virtbook_weights = {rel: (v.own_bytes, v.shared_bytes)
                                         for rel, v in results.items()}
     return results
@@ -138,25 +158,21 @@ def notebook_pages(root: Path) -> list[tuple[str, str]]:
     return found
 
 
-def test_launch_buttons_open_the_pages_own_notebook(site, browser, root):
+def test_launch_buttons_open_the_pages_own_notebook(visits, root):
     pages = notebook_pages(root)
     assert pages, "the book has notebook pages"
-    page = browser.new_page()
     problems = []
     for html, notebook in pages:
-        page.goto(site.base + html, wait_until="domcontentloaded")
-        problems += bc.launch_problems(page, notebook)
-    page.close()
+        assert html in visits, f"{html} was not opened"
+        problems += visits[html].launch
     assert not problems, problems
 
 
-def test_print_hides_navigation_and_keeps_figures(site, browser, root):
-    page = browser.new_page()
+def test_print_hides_navigation_and_keeps_figures(visits, root):
     problems = []
     for html, _ in notebook_pages(root):
-        page.goto(site.base + html, wait_until="networkidle")
-        problems += [f"{html}: {p}" for p in bc.print_problems(page)]
-    page.close()
+        assert html in visits, f"{html} was not opened"
+        problems += [f"{html}: {p}" for p in visits[html].print]
     assert not problems, problems
 
 
