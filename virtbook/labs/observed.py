@@ -10,6 +10,8 @@ every value lies inside its range, so a range that stops describing real hosts f
 The ranges are the minimum and maximum of the measured runs, widened to round numbers; times
 depend on how busy the host's two CPUs were (the guests run under TCG, QEMU's software
 emulation, on machines shared with other jobs), which is why the load average is recorded too.
+A time marked ``faster_when_idle`` holds for a host at least as busy as the measured one: on an
+idler host it may come in under the range, and the real-host test then checks only its upper end.
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ class Observed:
     measured: str      # the date, ISO 8601
     host: str
     command: str
+    #: A time that a less busy host makes shorter: the range holds for a host at least as busy
+    #: as the one measured (LOAD_AVERAGE); an idler host may come in below ``low``.
+    faster_when_idle: bool = False
 
     def __post_init__(self) -> None:
         if not self.low <= self.high:
@@ -51,16 +56,19 @@ COMMAND = "python benchmarks/bench_lab_observations.py --runs 5 (run twice: 10 r
 DATE = "2026-12-04"
 
 
-def _range(name: str, low: float, high: float, unit: str, what: str) -> Observed:
-    return Observed(name, low, high, unit, what, DATE, HOST, COMMAND)
+def _range(name: str, low: float, high: float, unit: str, what: str,
+           faster_when_idle: bool = False) -> Observed:
+    return Observed(name, low, high, unit, what, DATE, HOST, COMMAND, faster_when_idle)
 
 
 #: How busy the host was while the ranges below were measured (1-minute load average, 2 CPUs).
 LOAD_AVERAGE = _range("load_average", 2.2, 7.3, "", "the host's 1-minute load average during the runs")
 
-# Measured 4.25-8.86 and 3.53-7.17 s.
+# Measured 4.25-8.86 and 3.53-7.17 s in the ten runs, 4.38-7.13 s in four runs of
+# tests/test_realhost.py (load 3.9-7.1).
 L1_READY_S = _range("l1_ready_s", 3, 9, "s",
-                    "L1 Task 5: one lab guest, 128 MiB and 1 vCPU, from the start to its ready line")
+                    "L1 Task 5: one lab guest, 128 MiB and 1 vCPU, from the start to its ready line",
+                    faster_when_idle=True)
 # 336-340 lines.
 L1_BOOT_LINES = _range("l1_boot_lines", 330, 350, "",
                        "L1 Task 5: console lines the guest printed before its ready line")
@@ -70,24 +78,26 @@ L1_MEMTOTAL_MIB = _range("l1_memtotal_mib", 92, 93, "MiB",
 # 2.08-2.54 s: the cell sleeps 2 s.
 L2_RAN_BEFORE_REVERT_S = _range("l2_ran_before_revert_s", 2, 3, "s",
                                 "L2 Task 6: the guest's uptime before the revert minus its uptime at the snapshot")
-# 0.22-1.24 s.
+# 0.22-1.24 s (0.38-1.14 s in the test runs).
 L2_AFTER_REVERT_S = _range("l2_after_revert_s", 0.2, 1.5, "s",
-                           "L2 Task 6: the guest's uptime just after the revert minus its uptime at the snapshot")
-# 6.50-14.37 s.
-L3_BOTH_READY_S = _range("l3_both_ready_s", 6, 15, "s",
-                         "L3 Task 5: two lab guests started side by side, until both are ready")
+                           "L2 Task 6: the guest's uptime just after the revert minus its uptime at the snapshot",
+                           faster_when_idle=True)
+# 6.50-14.37 s in the ten runs, 4.78-10.1 s in the test runs.
+L3_BOTH_READY_S = _range("l3_both_ready_s", 4, 15, "s",
+                         "L3 Task 5: two lab guests started side by side, until both are ready",
+                         faster_when_idle=True)
 # 92.56 and 44.56 MiB in every run.
 L4_MEMTOTAL_128_MIB = _range("l4_memtotal_128_mib", 92, 93, "MiB",
                              "L4 Task 4: the guest's MemTotal with the balloon at 128 MiB")
 L4_MEMTOTAL_80_MIB = _range("l4_memtotal_80_mib", 44, 45, "MiB",
                             "L4 Task 4: the guest's MemTotal with the balloon at 80 MiB")
-# 0.38-0.68 of a CPU in the ten runs, up to 0.79 in runs of tests/test_realhost.py (load 4-7):
+# 0.38-0.68 of a CPU in the ten runs, up to 0.80 in runs of tests/test_realhost.py (load 4-7):
 # how much the loop gets depends most on what else the host's two CPUs are doing, so the range
 # runs up to the whole CPU an idle host gives one vCPU.
 L4_SHARE_FREE = _range("l4_share_free", 0.35, 1.0, "",
                        "L4 Task 5: the CPU a busy guest gets without a cap, QEMU's threads included "
                        "(1.0 is one host CPU)")
-# 0.21-0.26 of a CPU.
+# 0.21-0.26 of a CPU (0.22-0.26 in the test runs).
 L4_SHARE_CAPPED = _range("l4_share_capped", 0.2, 0.3, "",
                          "L4 Task 5: the same with a quota of 25,000 us per 100,000 us")
 
