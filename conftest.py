@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-import inline_expressions  # noqa: E402
+import inline_expressions
 
 
 class InlineExpressions(pytest.Item):

@@ -12,7 +12,7 @@ same Markdown:
    missing or failed result is a build warning, so ``-W`` fails the build. That the stored values
    are current is checked by the notebook tests (``conftest.py``), as nbval checks outputs.
 2. ``:::{figure}`` with no image argument, whose ``:name:`` is the name of a figure a code cell
-   glued (``virtbook.plots.glue_figure``) -- MyST's figure with the caption and label only.
+   glued (``virtbook.figures.style.glue_figure``) -- MyST's figure with the caption and label only.
    jupyterlab-myst draws it as a numbered caption under the code cell that shows the figure; here
    it becomes exactly the figure that ``{glue:figure}`` placed (jupyterlab-myst cannot render
    ``{glue:figure}``). A figure with an image argument is Sphinx's own figure, unchanged.

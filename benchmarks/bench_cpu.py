@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import Summary, budget_line, count, header, time_calls  # noqa: E402
+from _timing import Summary, budget_line, count, header, time_calls
 
-from virtbook.cpu import default_scenario, simulate  # noqa: E402
+from virtbook.cpu import default_scenario, simulate
 
 #: simulate()'s share of the widget's 100 ms budget per control change.
 BUDGET_MS = 40.0

@@ -28,17 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import Stopwatch, Summary, budget_line, count, header, time_calls  # noqa: E402
+from _timing import Stopwatch, Summary, budget_line, count, header, time_calls
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from virtbook import cpu_plots  # noqa: E402
-from virtbook.cpu import simulate  # noqa: E402
-from virtbook.widgets import cpu as demo  # noqa: E402
+from virtbook.cpu import entitlement, simulate
+from virtbook.widgets import cpu as demo
 
 #: The widget's budget per control change (median, simulate + redraw).
 BUDGET_MS = 100.0
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = demo.default_settings()
     board = demo.demo_dashboard([v.name for v in settings.vms], args.pixel_ratio)
     print("\n".join(header()))
-    width, height = board._canvas.get_width_height()
+    width, height = board.size_px
     print(f"figure: {width} x {height} px (pixel ratio {args.pixel_ratio})")
 
     # The default scenario itself, redrawn repeatedly (the first call builds the background).
@@ -112,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         with Stopwatch() as sw:
             result = simulate(host, vms, **kwargs)
             simulated = sw.lap()
-            entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
+            entitled = entitlement(host, vms, kwargs["scheduler"])
             board.update(result, entitled, demo.title_for(settings, kwargs["duration_ms"]))
             board.png()
         total_cpu.append(sw.cpu_s)
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  (CPU time)                              {Summary.of(total_cpu).line()}")
     print(f"  of which simulate                       {Summary.of(sim).line()}")
     print(f"  of which redraw + PNG                   {Summary.of(draw).line()}")
-    print(f"  full redraws (background rebuilt): {board.full_redraws} of {args.changes + 20}")
+    print(f"  full redraws (background rebuilt): {board.full_draws} of {args.changes + 20}")
     for mode in sorted(by_mode):
         print(f"  {mode:<16}                        {Summary.of(by_mode[mode]).line()}")
     print(budget_line("a control change (wall clock)", Summary.of(total), BUDGET_MS))

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Summary, count, header  # noqa: E402
+from _timing import Summary, count, header
 
-from virtbook import labs  # noqa: E402
+from virtbook import labs
 
 
 def measure(runs: int, memory_mib: int = 128) -> tuple[list[float], list[float], str]:

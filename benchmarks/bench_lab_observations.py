@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from virtbook import labs  # noqa: E402
-from virtbook.labs import observed  # noqa: E402
+from virtbook import labs
+from virtbook.labs import observed
 
 SNAPSHOT_XML = "<domainsnapshot><name>{name}</name></domainsnapshot>"
 

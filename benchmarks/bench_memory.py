@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Summary, budget_line, count, header, time_calls  # noqa: E402
+from _timing import Summary, budget_line, count, header, time_calls
 
-from virtbook.memory import default_scenario, simulate  # noqa: E402
+from virtbook.memory import default_scenario, simulate
 
 #: The simulation's share of the widget's 100 ms budget per control change.
 BUDGET_MS = 30.0

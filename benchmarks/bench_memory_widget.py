@@ -32,11 +32,11 @@ matplotlib.use("Agg")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Stopwatch, Summary, budget_line, count, header  # noqa: E402
+from _timing import Stopwatch, Summary, budget_line, count, header
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from virtbook.widgets.memory import Controls, OvercommitExplorer  # noqa: E402
+from virtbook.widgets.memory import Controls, OvercommitExplorer
 
 #: The widget's budget per control change (median, simulate + redraw).
 BUDGET_MS = 100.0

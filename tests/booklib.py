@@ -5,32 +5,37 @@ Used by the tests and by tools/; it reads files and changes nothing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
-import yaml
+from virtbook.booktools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SUFFIXES = (".md", ".ipynb")
 
 
 def toc_entries(root: Path = ROOT) -> list[str]:
-    """Every `root:` and `file:` entry of _toc.yml, in reading order, as written (no suffix)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    found = [toc["root"]]
+    """Every page of _toc.yml, in reading order, as written (no suffix): read with the parser
+    Jupyter Book uses (:mod:`virtbook.booktools.toc`)."""
+    return toc.entries(root)
 
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key, []) or []:
-                    walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
 
-    walk(toc)
+def labs_index_minutes(root: Path) -> dict[str, int]:
+    """The time column of the labs' index page: ``{"labs/01-meet-libvirt": 45, ...}``.
+
+    tests/test_teaching.py compares it with each lab's own estimate, so the two cannot disagree
+    unnoticed.
+    """
+    path = Path(root) / "labs" / "index.md"
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\|\s*\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`\s*\|.*\|\s*(\d+)\s*min\s*\|\s*$",
+                         line)
+        if match:
+            found["labs/" + match.group(1).removeprefix("labs/")] = int(match.group(2))
     return found
 
 

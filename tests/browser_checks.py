@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from bs4 import BeautifulSoup
 
-#: Chromium's flags for a closed network (DESIGN.md, "Facts about the machines").
+#: Chromium's flags for a closed network (CONTRIBUTING.md, "Measuring, and no network").
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic"]
@@ -28,7 +28,7 @@ def chromium_path() -> str | None:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+    def log_message(self, format, *args):  # the stdlib's name
         pass
 
 

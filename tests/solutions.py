@@ -101,7 +101,7 @@ def run_code(text: str) -> tuple[dict, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         for block in blocks:
-            exec(compile(block, "<solution>", "exec"), namespace)  # noqa: S102 - our own text
+            exec(compile(block, "<solution>", "exec"), namespace)  # our own text
     return namespace, out.getvalue()
 
 
@@ -126,7 +126,7 @@ def check_printed(code: str) -> tuple[list[str], list[str]]:
         expected.extend(comment.group(1).split(" | ") if comment else [None])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, "<solution>", "exec"), {"__name__": "__solution__"})  # noqa: S102
+        exec(compile(code, "<solution>", "exec"), {"__name__": "__solution__"})
     lines = out.getvalue().splitlines()
     assert len(lines) == len(expected), (lines, expected)
     pairs = [(p, e) for p, e in zip(lines, expected) if e is not None]

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import _timing
 
-import _timing  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @given(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=50))

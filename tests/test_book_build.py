@@ -1,10 +1,10 @@
-"""The whole book builds with warnings as errors, and the HTML has what a reader needs."""
+"""The whole book builds with warnings as errors, and the HTML has what a reader needs.
+
+The chapter standard of the pages' sources is checked apart, without a build
+(tests/test_chapter_standard.py)."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,18 +12,6 @@ import pytest
 from booklib import load_notebook, resolve_page, source, toc_entries
 
 pytestmark = pytest.mark.book
-
-
-def _find_report() -> Path | None:
-    """The shared chapter-standard report (../shared/tools/book_report.py beside the checkout)."""
-    for parent in Path(__file__).resolve().parents[1:]:
-        candidate = parent / "shared" / "tools" / "book_report.py"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-REPORT = _find_report()
 
 
 def html_name(entry: str) -> str:
@@ -74,13 +62,6 @@ def test_every_figure_is_in_the_html_with_its_alt_text(built, root):
         assert re.search(r'alt="[^"]+"', img), f"an image without alt text: {img[:200]}"
     assert checked or not any(resolve_page(e, root).suffix == ".ipynb" for e in toc_entries(root)
                               if resolve_page(e, root))
-
-
-@pytest.mark.skipif(REPORT is None, reason="the shared book report (shared/tools/book_report.py) is not beside this checkout")
-def test_book_report_is_clean(root):
-    run = subprocess.run([sys.executable, str(REPORT), "--strict"], cwd=root,
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout[-4000:]
 
 
 def test_the_index_lists_every_glossary_term(built, root):

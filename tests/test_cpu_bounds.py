@@ -290,12 +290,12 @@ SETUPS = {
 def test_db_spinlock_or_cpu_bound_gives_a_different_demo_figure(setup):
     # Before: changing db's workload from spinlock to CPU-bound gave a byte-identical figure in
     # all six setups. Now the share panel shows db's spinning, and its lock-holder preemption.
-    from virtbook import cpu_plots
+    from virtbook.figures import cpu as cpu_figures
     from virtbook.widgets.cpu import default_settings, render
 
     base = replace(default_settings(), **SETUPS[setup])
     rows = tuple(replace(v, workload="CPU-bound") if v.name == "db" else v for v in base.vms)
-    board = cpu_plots.SchedulerDashboard([v.name for v in base.vms])
+    board = cpu_figures.SchedulerDashboard([v.name for v in base.vms])
     _, spin_png = render(base, board)
     _, cpu_png = render(replace(base, vms=rows), board)
     assert spin_png != cpu_png

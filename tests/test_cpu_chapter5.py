@@ -18,7 +18,7 @@ from booklib import ROOT, load_notebook, source
 from solutions import solutions
 
 sys.path.insert(0, str(ROOT / "tools"))
-import inline_expressions  # noqa: E402
+import inline_expressions
 
 PAGE = "chapters/05-sharing-the-cpu.ipynb"
 
@@ -80,8 +80,7 @@ def test_solutions_hand_numbers_are_the_models():
     its published rows (registered in tests/test_solution_numbers.py)."""
     import math
 
-    from virtbook import cpu_plots
-    from virtbook.cpu import Host, VM
+    from virtbook.cpu import VM, Host, entitlement
     from virtbook.cpu.published import RESULTS
     from virtbook.cpu.policies import CREDITS_PER_MSEC
 
@@ -105,10 +104,10 @@ def test_solutions_hand_numbers_are_the_models():
     vms = [VM("a", vcpus=2, weight=256, cpu_weight=100), VM("b", weight=512, cpu_weight=200),
            VM("c", weight=256, cap=30, cpu_weight=100, quota_us=30_000, period_us=100_000)]
     assert 2 * 256 + 512 + 256 == 1280 and 2 * 256 / 1280 == 0.4 and 2 - 0.3 == 1.7
-    credit = cpu_plots.entitlement(host, vms, "credit")
+    credit = entitlement(host, vms, "credit")
     assert {n: round(s, 2) for n, s in credit.items()} == {"a": 0.85, "b": 0.85, "c": 0.3}
     assert 100 + 200 + 100 == 400 and [2 * w / 400 for w in (100, 200, 100)] == [0.5, 1.0, 0.5]
-    cfs = cpu_plots.entitlement(host, vms, "cfs")
+    cfs = entitlement(host, vms, "cfs")
     assert {n: round(s, 2) for n, s in cfs.items()} == {"a": 0.7, "b": 1.0, "c": 0.3}
     assert round(0.5 - 0.3, 1) == 0.2 and 0.5 + 0.2 == 0.7
 
@@ -122,6 +121,6 @@ def test_solutions_hand_numbers_are_the_models():
     # per vCPU, so a 50,000 us period takes a 25,000 us quota per vCPU
     assert VM("default").cpu_weight == 100
     assert 2 / 4 == 0.5 and 0.5 * 50_000 == 25_000
-    assert cpu_plots.entitlement(Host(pcpus=8), [VM("t", vcpus=4, cpu_weight=300,
-                                                    quota_us=25_000, period_us=50_000)],
-                                 "cfs")["t"] == 2.0
+    assert entitlement(Host(pcpus=8), [VM("t", vcpus=4, cpu_weight=300,
+                                          quota_us=25_000, period_us=50_000)],
+                       "cfs")["t"] == 2.0

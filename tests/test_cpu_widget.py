@@ -6,14 +6,12 @@ from dataclasses import replace
 
 import matplotlib
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
-from virtbook import cpu_plots  # noqa: E402
-from virtbook.cpu import Credit, Host, RoundRobin, default_scenario, simulate  # noqa: E402
-from virtbook.widgets import cpu as demo  # noqa: E402
+from virtbook.figures import cpu as cpu_figures
+from virtbook.cpu import Credit, Host, RoundRobin, default_scenario, simulate
+from virtbook.widgets import cpu as demo
 
 
 def test_default_settings_rebuild_the_default_scenario_exactly():
@@ -27,30 +25,6 @@ def test_default_settings_rebuild_the_default_scenario_exactly():
     a = simulate(host, vms, **short)
     b = simulate(h2, vms2, **dict(kw2, duration_ms=1000))
     assert a.cpu_share == b.cpu_share
-
-
-def test_one_weight_slider_keeps_the_ratio_for_cfs():
-    assert demo.cfs_weight(256) == 100
-    assert demo.cfs_weight(1024) == 4 * demo.cfs_weight(256)
-    assert demo.cfs_weight(65535) == 10000  # 65535 x 100 / 256 is above cgroup v2's maximum
-    assert demo.cfs_weight(1) == 1  # and 1 x 100 / 256 rounds below its minimum
-    with pytest.raises(ValueError, match="weight must be an integer in 1..65535"):
-        demo.cfs_weight(0)
-
-
-@given(cap=st.integers(1, 800), vcpus=st.integers(1, 8))
-def test_quota_per_vcpu_adds_up_to_the_cap(cap, vcpus):
-    q = demo.quota_us(cap, vcpus)
-    assert 1000 <= q
-    total_pct = q * vcpus / demo.PERIOD_US * 100
-    if q > 1000:
-        assert total_pct == pytest.approx(cap, abs=vcpus * 0.001 + 0.01)
-    else:
-        assert total_pct >= cap  # libvirt's minimum quota can only loosen a tiny cap
-
-
-def test_no_cap_means_unlimited_quota():
-    assert demo.quota_us(0, 3) == -1
 
 
 def test_cap_is_the_same_limit_under_credit_and_cfs():
@@ -118,7 +92,7 @@ def test_settings_validate_their_values():
 
 def test_render_returns_the_run_and_a_png_of_it():
     s = replace(demo.default_settings(), coschedule="relaxed")
-    board = cpu_plots.SchedulerDashboard([v.name for v in s.vms], blit=True)
+    board = cpu_figures.SchedulerDashboard([v.name for v in s.vms], blit=True)
     result, png = demo.render(s, board)
     assert png.startswith(b"\x89PNG")
     assert result.duration_ms == demo.simulation_window_ms(s)
@@ -128,7 +102,7 @@ def test_render_returns_the_run_and_a_png_of_it():
 
 def test_strict_co_scheduling_of_a_vm_wider_than_the_host_is_refused():
     s = replace(demo.default_settings(), coschedule="strict", pcpus=2)
-    board = cpu_plots.SchedulerDashboard([v.name for v in s.vms], blit=True)
+    board = cpu_figures.SchedulerDashboard([v.name for v in s.vms], blit=True)
     with pytest.raises(ValueError, match="under strict co-scheduling"):
         demo.render(s, board)
 

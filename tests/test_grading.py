@@ -48,7 +48,7 @@ import pytest
 
 from booklib import ROOT, load_tool
 from conftest import in_ci
-from virtbook import teaching
+from virtbook.booktools import teaching
 
 LABS = sorted((ROOT / "labs").glob("0*.ipynb"))
 KINDS = ("reference", "untouched", "first-task")

@@ -6,15 +6,15 @@ checked with a fake timer or on structure, so the suite never flakes on a busy m
 """
 from __future__ import annotations
 
-import doctest
 import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from virtbook import hierarchy as h
+from virtbook.figures import hierarchy as hierarchy_figures
 from virtbook.hierarchy import KiB, MiB
 
 NAMES = [lv.name for lv in h.PUBLISHED_LEVELS]
@@ -242,7 +242,7 @@ def test_format_bytes():
 # ---- figures --------------------------------------------------------------------------------
 
 def test_published_figure_has_one_labelled_bar_per_level_with_a_second_channel():
-    fig = h.plot_published()
+    fig = hierarchy_figures.plot_published()
     ax = fig.axes[0]
     bars = ax.patches
     assert len(bars) == len(h.PUBLISHED_LEVELS)
@@ -255,15 +255,10 @@ def test_published_figure_has_one_labelled_bar_per_level_with_a_second_channel()
 
 def test_measurement_figure_marks_each_cache_and_degrades_without_them():
     r = h.AccessTimes((16 * KiB, 1 * MiB, 64 * MiB), (2.0, 2.0, 2.0), (2.0, 4.0, 10.0), 1024, 1, 0)
-    with_caches = h.plot_measurement(r, CACHES).axes[0]
+    with_caches = hierarchy_figures.plot_measurement(r, CACHES).axes[0]
     lines = [ln for ln in with_caches.get_lines() if ln.get_marker() not in (None, "None", "")]
     assert len(lines) == 2 and lines[0].get_marker() != lines[1].get_marker()
     assert len(with_caches.get_lines()) == 2 + len(CACHES)
     assert {t.get_text().split()[0] for t in with_caches.texts} == {"L1d", "L2", "L3"}
-    without = h.plot_measurement(r, []).axes[0]
+    without = hierarchy_figures.plot_measurement(r, []).axes[0]
     assert len(without.get_lines()) == 2 and not without.texts
-
-
-def test_module_doctests_pass():
-    result = doctest.testmod(h)
-    assert result.attempted >= 8 and result.failed == 0

@@ -105,8 +105,8 @@ def test_without_libvirt_python_the_labs_explain_and_the_book_still_imports():
     code = """
         import sys
         sys.modules["libvirt"] = None          # as if libvirt-python were not installed
-        from virtbook import labs, plots
-        from virtbook.labs import figures
+        from virtbook import labs
+        from virtbook.figures import labs as figures
         assert not labs.libvirt_available()
         try:
             labs.connect()

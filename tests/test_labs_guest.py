@@ -23,7 +23,6 @@ import pytest
 from booklib import ROOT, load_tool
 from virtbook import labs
 from virtbook.labs import guest as guest_mod
-from virtbook.labs import ksm
 from virtbook.labs.ownership import Record
 
 libvirt = pytest.importorskip("libvirt")
@@ -236,7 +235,7 @@ class FakeDom:
     def name(self):
         return "vblab-fake"
 
-    def isActive(self):  # noqa: N802 - libvirt's name
+    def isActive(self):  # libvirt's name
         return True
 
 
@@ -373,13 +372,13 @@ class CapsConn:
                      f"<guest><arch name='x86_64'>{guests}</arch></guest></capabilities>")
         self.started = 0
 
-    def getType(self):  # noqa: N802
+    def getType(self):
         return "QEMU"
 
-    def getCapabilities(self):  # noqa: N802
+    def getCapabilities(self):
         return self.caps
 
-    def createXML(self, *_args):  # noqa: N802 - a probe domain must never be started
+    def createXML(self, *_args):  # a probe domain must never be started
         self.started += 1
         raise AssertionError("domain_type() started a domain")
 
@@ -418,13 +417,13 @@ class LocalConn:
     def __init__(self, uri="qemu:///system"):
         self.uri = uri
 
-    def getType(self):  # noqa: N802
+    def getType(self):
         return "QEMU"
 
-    def getURI(self):  # noqa: N802
+    def getURI(self):
         return self.uri
 
-    def getHostname(self):  # noqa: N802
+    def getHostname(self):
         return "labhost"
 
 

@@ -189,7 +189,7 @@ class _SpyConnection:
     def __setattr__(self, name, value):  # the labs keep their per-connection state on the inner one
         setattr(self._inner, name, value)
 
-    def defineXML(self, xml):  # noqa: N802 - libvirt's name
+    def defineXML(self, xml):  # libvirt's name
         self.defined.append(xml)
         return self._inner.defineXML(xml)
 

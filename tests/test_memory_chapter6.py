@@ -20,12 +20,12 @@ def _chapter_functions() -> dict:
     (without running their demos) in one fresh namespace."""
     namespace: dict = {"__name__": "__chapter__"}
     cells = [source(c) for c in load_notebook(PAGE)["cells"] if c["cell_type"] == "code"]
-    exec(compile(cells[0], "imports", "exec"), namespace)  # noqa: S102 - our own notebook
+    exec(compile(cells[0], "imports", "exec"), namespace)  # our own notebook
     for name in ("walk_references", "idle_fleet", "saved_pct"):
         cell = next(c for c in cells if f"def {name}(" in c)
         definition = cell.split(f"def {name}(", 1)[1]
         body = "def " + name + "(" + definition.split("\n\n\n", 1)[0]
-        exec(compile(body, name, "exec"), namespace)  # noqa: S102
+        exec(compile(body, name, "exec"), namespace)
     return namespace
 
 

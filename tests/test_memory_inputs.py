@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from virtbook import memory_plots as mp
+from virtbook.figures import memory as mp
 from virtbook.memory import (
     VM, Host, Phase, account, adjusted_ratio, idle_tax_targets, min_free_mb, next_state, simulate,
     state_for_free, thresholds,

@@ -9,14 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
-from virtbook.memory import TECHNIQUES, default_scenario, simulate  # noqa: E402
-from virtbook.widgets import memory as wm  # noqa: E402
+from virtbook.memory import TECHNIQUES, default_scenario, simulate
+from virtbook.widgets import memory as wm
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """nbgrader and an unprepared lab: `nbgrader generate_assignment` refuses a lab without the cell
-metadata virtbook.teaching.nbgrader_source adds, and with --no-metadata it leaks the worked
+metadata virtbook.booktools.teaching.nbgrader_source adds, and with --no-metadata it leaks the worked
 answers. That a prepared lab becomes a student version (the student edition, cell by cell), and
 the rest of nbgrader's cycle, is tested in tests/test_grading.py.
 
@@ -22,7 +22,7 @@ import pytest
 
 from booklib import ROOT
 from conftest import in_ci
-from virtbook import teaching
+from virtbook.booktools import teaching
 
 LABS = sorted((ROOT / "labs").glob("0*.ipynb"))
 

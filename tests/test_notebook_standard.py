@@ -9,7 +9,7 @@ import pytest
 from booklib import ROOT, code_cells, load_notebook, notebooks, source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import inline_expressions  # noqa: E402
+import inline_expressions
 
 NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "nbval-check-output"}
 #: A harness comment in code students read: nbval's own "# NBVAL_..." or our old "# nbval-...".
@@ -95,8 +95,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def test_live_widgets_stay_out_of_the_html(path):
     """A widget needs a kernel: the HTML book shows a static figure instead, so a cell that
     displays a widget is tagged remove-output, or its output carries a kernel-free HTML view as
-    well (virtbook.plots.LiveView), which the book shows instead of the widget; and no widget
-    state (which would make the page load widget scripts from a CDN) is stored."""
+    well (virtbook.widgets.common.LiveView), which the book shows instead of the widget; and no
+    widget state (which would make the page load widget scripts from a CDN) is stored."""
     nb = load_notebook(path)
     assert "widgets" not in nb["metadata"], f"{path.name} stores widget state; run `make outputs`"
     for i, cell in enumerate(code_cells(nb)):

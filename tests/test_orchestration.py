@@ -1,4 +1,4 @@
-"""Chapter 8's models (virtbook.orchestration): the reconcile loop that heals a cluster, the
+"""Chapter 8's models (virtbook.kubernetes, noisy_neighbour, capabilities): the reconcile loop that heals a cluster, the
 scheduler's score, the HPA formula, the noisy neighbour on the CFS model, and capabilities."""
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solutions import alt_text, markdown, run_solution, solution
-from virtbook import orchestration as orc
-from virtbook.orchestration import (
+from virtbook import capabilities as caps
+from virtbook import kubernetes as k8s
+from virtbook import noisy_neighbour as nn
+from virtbook.kubernetes import (
     ControlPlane, Deployment, Node, NodeFailure, NodeRecovery, Scale, simulate_cluster,
 )
 
@@ -63,7 +65,7 @@ def test_heals_after_a_node_failure_within_the_modelled_delay(grace, toleration,
 
 
 def test_healing_moves_the_pods_off_the_failed_node():
-    nodes, deps, events = orc.default_cluster()
+    nodes, deps, events = k8s.default_cluster()
     r = simulate_cluster(nodes, deps, events[:1], duration_s=600, seed=0)
     late_binds = [e.message for e in r.events if e.source == "scheduler" and e.time_s > 120]
     assert late_binds and not any("node-2" in m for m in late_binds)
@@ -85,7 +87,7 @@ def test_a_short_outage_restarts_pods_in_place_without_replacements():
 
 
 def test_control_plane_view_lags_reality():
-    nodes, deps, events = orc.default_cluster()
+    nodes, deps, events = k8s.default_cluster()
     r = simulate_cluster(nodes, deps, events, duration_s=400, seed=0)
     after = slice(121, 160)  # failed, but the grace period has not expired yet
     assert np.all(r.total("running")[after] < r.total("desired")[after])
@@ -112,7 +114,7 @@ def test_never_exceeds_node_capacity_and_never_overshoots_desired(seed, data):
     deps = [Deployment(f"d{j}", replicas=data.draw(st.integers(0, 8)),
                        cpu_m=data.draw(st.integers(100, 1500)),
                        memory_mib=data.draw(st.integers(64, 2048))) for j in range(2)]
-    events = orc.failure_schedule([n.name for n in nodes], 300,
+    events = k8s.failure_schedule([n.name for n in nodes], 300,
                                   failures=data.draw(st.integers(0, n_nodes)), seed=seed)
     events.append(Scale("d0", data.draw(st.integers(0, 8)), data.draw(st.integers(0, 300))))
     cp = ControlPlane(toleration_seconds=data.draw(st.integers(0, 120)))
@@ -141,7 +143,7 @@ def test_scaling_follows_the_desired_state_and_deletes_pending_pods_first():
 
 
 def test_same_seed_same_run_and_seed_drives_the_choices():
-    nodes, deps, events = orc.default_cluster()
+    nodes, deps, events = k8s.default_cluster()
     a = simulate_cluster(nodes, deps, events, duration_s=300, seed=11)
     b = simulate_cluster(nodes, deps, events, duration_s=300, seed=11)
     assert a.log() == b.log()
@@ -159,18 +161,18 @@ def test_same_seed_same_run_and_seed_drives_the_choices():
 def test_least_allocated_score_matches_the_formula_and_prefers_emptier_nodes(cap, used, req):
     node = Node("n", cpu_m=cap, memory_mib=cap)
     pod = Deployment("p", 1, cpu_m=req, memory_mib=req)
-    s = orc.least_allocated_score(node, used, used, pod)
+    s = k8s.least_allocated_score(node, used, used, pod)
     expect = 0 if used + req > cap else (cap - used - req) * 100 // cap
     assert s == expect and 0 <= s <= 100
     if used > 0:
-        assert orc.least_allocated_score(node, used - 1, used - 1, pod) >= s
+        assert k8s.least_allocated_score(node, used - 1, used - 1, pod) >= s
 
 
 @given(cur=st.integers(1, 200), metric=st.floats(0, 1000), target=st.floats(1, 1000),
        lo=st.integers(1, 5), span=st.integers(0, 300))
 def test_hpa_formula_tolerance_and_bounds(cur, metric, target, lo, span):
     hi = lo + span
-    got = orc.hpa_desired_replicas(cur, metric, target, min_replicas=lo, max_replicas=hi)
+    got = k8s.hpa_desired_replicas(cur, metric, target, min_replicas=lo, max_replicas=hi)
     assert lo <= got <= hi
     ratio = metric / target
     if abs(ratio - 1) <= 0.1:
@@ -180,49 +182,49 @@ def test_hpa_formula_tolerance_and_bounds(cur, metric, target, lo, span):
 
 
 def test_hpa_is_monotone_in_load():
-    values = [orc.hpa_desired_replicas(5, m, 50) for m in range(0, 500, 7)]
+    values = [k8s.hpa_desired_replicas(5, m, 50) for m in range(0, 500, 7)]
     assert values == sorted(values)
 
 
 @pytest.mark.parametrize("cur, limit", [(1, 5), (3, 7), (4, 8), (5, 10), (10, 20), (100, 200)])
 def test_hpa_default_scale_up_allows_four_pods_or_doubling_whichever_is_more(cur, limit):
-    assert orc.hpa_scale_up_limit(cur) == limit
-    assert orc.hpa_scale_up_limit(cur, pods=0, percent=50) == math.ceil(cur * 1.5)
+    assert k8s.hpa_scale_up_limit(cur) == limit
+    assert k8s.hpa_scale_up_limit(cur, pods=0, percent=50) == math.ceil(cur * 1.5)
 
 
 @given(cur=st.integers(1, 300), want=st.integers(1, 3000))
 def test_hpa_scale_up_path_climbs_at_the_policy_rate_and_stops_at_the_recommendation(cur, want):
-    path = orc.hpa_scale_up_path(cur, want)
+    path = k8s.hpa_scale_up_path(cur, want)
     assert path[0] == cur and path[-1] == want
     for a, b in zip(path, path[1:]):
         if b > a:
-            assert b <= orc.hpa_scale_up_limit(a)
-            assert b == want or b == orc.hpa_scale_up_limit(a), "each step takes all it may"
+            assert b <= k8s.hpa_scale_up_limit(a)
+            assert b == want or b == k8s.hpa_scale_up_limit(a), "each step takes all it may"
     if want >= cur:
         assert path == sorted(path)
 
 
 def test_the_chapters_hpa_example_reaches_ten_pods_in_two_periods():
-    desired = orc.hpa_desired_replicas(4, 150, 60)
+    desired = k8s.hpa_desired_replicas(4, 150, 60)
     assert desired == 10
-    assert orc.hpa_scale_up_path(4, desired) == [4, 8, 10]
-    assert orc.HPA_SYNC_PERIOD_S == 15
+    assert k8s.hpa_scale_up_path(4, desired) == [4, 8, 10]
+    assert k8s.HPA_SYNC_PERIOD_S == 15
 
 
 def test_hpa_scale_up_rejects_bad_input():
     with pytest.raises(ValueError, match="current_replicas"):
-        orc.hpa_scale_up_limit(0)
+        k8s.hpa_scale_up_limit(0)
     with pytest.raises(ValueError, match="percent"):
-        orc.hpa_scale_up_limit(4, percent=-1)
+        k8s.hpa_scale_up_limit(4, percent=-1)
     with pytest.raises(ValueError, match="allow no growth"):
-        orc.hpa_scale_up_path(4, 9, pods=0, percent=0)
+        k8s.hpa_scale_up_path(4, 9, pods=0, percent=0)
     with pytest.raises(ValueError, match="desired_replicas"):
-        orc.hpa_scale_up_path(4, 0)
+        k8s.hpa_scale_up_path(4, 0)
 
 
 def test_failure_schedule_is_seeded_and_recoveries_follow_failures():
-    a = orc.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
-    assert a == orc.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
+    a = k8s.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
+    assert a == k8s.failure_schedule(["a", "b", "c"], 1000, failures=2, seed=5)
     fails = {e.node: e.at_s for e in a if isinstance(e, NodeFailure)}
     assert len(fails) == 2
     for e in a:
@@ -235,9 +237,9 @@ def test_failure_schedule_is_seeded_and_recoveries_follow_failures():
 # ------------------------------------------------------------------------------------------
 
 def test_without_cgroups_a_many_threaded_miner_starves_the_neighbours():
-    alone = orc.noisy_neighbour("alone", duration_ms=3000)
-    shared = orc.noisy_neighbour("shared", duration_ms=3000)
-    isolated = orc.noisy_neighbour("cgroups", duration_ms=3000)
+    alone = nn.noisy_neighbour("alone", duration_ms=3000)
+    shared = nn.noisy_neighbour("shared", duration_ms=3000)
+    isolated = nn.noisy_neighbour("cgroups", duration_ms=3000)
     assert alone.cpu_share["miner"] == 0.0
     assert shared.cpu_share["api"] < 0.6 * alone.cpu_share["api"]
     assert isolated.cpu_share["api"] > 0.9 * alone.cpu_share["api"]
@@ -248,18 +250,18 @@ def test_without_cgroups_a_many_threaded_miner_starves_the_neighbours():
 
 
 def test_with_cgroups_the_miner_share_does_not_grow_with_its_threads():
-    few = orc.noisy_neighbour("cgroups", miner_threads=4, duration_ms=3000)
-    many = orc.noisy_neighbour("cgroups", miner_threads=16, duration_ms=3000)
+    few = nn.noisy_neighbour("cgroups", miner_threads=4, duration_ms=3000)
+    many = nn.noisy_neighbour("cgroups", miner_threads=16, duration_ms=3000)
     assert abs(few.cpu_share["miner"] - many.cpu_share["miner"]) < 0.05
-    s4 = orc.noisy_neighbour("shared", miner_threads=4, duration_ms=3000)
-    s16 = orc.noisy_neighbour("shared", miner_threads=16, duration_ms=3000)
+    s4 = nn.noisy_neighbour("shared", miner_threads=4, duration_ms=3000)
+    s16 = nn.noisy_neighbour("shared", miner_threads=16, duration_ms=3000)
     assert s16.cpu_share["miner"] > s4.cpu_share["miner"]
 
 
 def test_splitting_the_miner_into_containers_defeats_per_container_weights():
     # eight one-thread containers carry eight weights of 100 against api's one
-    one = orc.noisy_neighbour("cgroups", duration_ms=3000)
-    eight = orc.noisy_neighbour("cgroups", miner_containers=8, duration_ms=3000)
+    one = nn.noisy_neighbour("cgroups", duration_ms=3000)
+    eight = nn.noisy_neighbour("cgroups", miner_containers=8, duration_ms=3000)
     assert eight.miner_containers == 8 and eight.miner_cpus is None
     assert eight.cpu_share["miner"] > one.cpu_share["miner"] + 0.2
     assert eight.cpu_share["api"] < 0.6 * one.cpu_share["api"]
@@ -268,7 +270,7 @@ def test_splitting_the_miner_into_containers_defeats_per_container_weights():
 
 @pytest.mark.parametrize("containers, cpus", [(1, 0.5), (1, 1.0), (2, 0.25), (8, 0.0625)])
 def test_cpu_max_holds_the_miner_to_its_cap_among_neighbours(containers, cpus):
-    r = orc.noisy_neighbour("cgroups", miner_containers=containers, miner_cpus=cpus,
+    r = nn.noisy_neighbour("cgroups", miner_containers=containers, miner_cpus=cpus,
                             duration_ms=3000)
     assert r.miner_cpus == cpus
     assert r.cpu_share["miner"] == pytest.approx(containers * cpus, abs=0.02)
@@ -276,17 +278,17 @@ def test_cpu_max_holds_the_miner_to_its_cap_among_neighbours(containers, cpus):
 
 
 def test_a_tighter_cap_on_many_miner_containers_gives_api_more_cpu():
-    free = orc.noisy_neighbour("cgroups", miner_containers=8, duration_ms=3000)
-    api = [orc.noisy_neighbour("cgroups", miner_containers=8, miner_cpus=total / 8,
+    free = nn.noisy_neighbour("cgroups", miner_containers=8, duration_ms=3000)
+    api = [nn.noisy_neighbour("cgroups", miner_containers=8, miner_cpus=total / 8,
                                duration_ms=3000).cpu_share["api"] for total in (1.0, 0.5, 0.25)]
     assert free.cpu_share["api"] < api[0] < api[1] < api[2]
-    alone = orc.noisy_neighbour("alone", duration_ms=3000)
+    alone = nn.noisy_neighbour("alone", duration_ms=3000)
     assert api[2] > 0.85 * alone.cpu_share["api"]
 
 
 def test_with_one_miner_container_a_cap_leaves_the_neighbours_what_they_need():
-    alone = orc.noisy_neighbour("alone", duration_ms=3000)
-    capped = orc.noisy_neighbour("cgroups", miner_cpus=0.5, duration_ms=3000)
+    alone = nn.noisy_neighbour("alone", duration_ms=3000)
+    capped = nn.noisy_neighbour("cgroups", miner_cpus=0.5, duration_ms=3000)
     for name in ("web", "api"):
         assert capped.cpu_share[name] > 0.85 * alone.cpu_share[name]
     # the cap is not work-conserving: CPU time is left idle although the miner wants it
@@ -295,38 +297,38 @@ def test_with_one_miner_container_a_cap_leaves_the_neighbours_what_they_need():
 
 @pytest.mark.parametrize("cpus", [0.25, 0.5, 1.0, 1.5])
 def test_cpu_max_caps_the_miner_even_on_an_idle_host(cpus):
-    assert orc.miner_alone(cpus, duration_ms=1000) == pytest.approx(cpus, abs=0.01)
+    assert nn.miner_alone(cpus, duration_ms=1000) == pytest.approx(cpus, abs=0.01)
 
 
 def test_unlimited_miner_uses_every_cpu_it_can():
-    assert orc.miner_alone(None, miner_threads=8, pcpus=2, duration_ms=500) == pytest.approx(2.0)
-    assert orc.miner_alone(None, miner_threads=1, pcpus=2, duration_ms=500) == pytest.approx(1.0)
+    assert nn.miner_alone(None, miner_threads=8, pcpus=2, duration_ms=500) == pytest.approx(2.0)
+    assert nn.miner_alone(None, miner_threads=1, pcpus=2, duration_ms=500) == pytest.approx(1.0)
 
 
 # ------------------------------------------------------------------------------------------
 # capabilities
 # ------------------------------------------------------------------------------------------
 
-@given(st.sets(st.sampled_from(orc.CAPABILITIES)))
+@given(st.sets(st.sampled_from(caps.CAPABILITIES)))
 def test_capability_mask_round_trips(names):
-    mask = orc.capability_mask(names)
-    assert set(orc.decode_capabilities(mask)) == names
-    assert orc.decode_capabilities(f"{mask:016x}") == orc.decode_capabilities(mask)
+    mask = caps.capability_mask(names)
+    assert set(caps.decode_capabilities(mask)) == names
+    assert caps.decode_capabilities(f"{mask:016x}") == caps.decode_capabilities(mask)
 
 
 def test_docker_default_set_is_the_known_capeff_value():
-    assert len(orc.DOCKER_DEFAULT_CAPS) == 14
-    assert orc.capability_mask(orc.DOCKER_DEFAULT_CAPS) == 0xA80425FB
-    assert "CAP_SYS_ADMIN" not in orc.DOCKER_DEFAULT_CAPS
-    assert orc.decode_capabilities(1 << 45) == ["CAP_45"]
+    assert len(caps.DOCKER_DEFAULT_CAPS) == 14
+    assert caps.capability_mask(caps.DOCKER_DEFAULT_CAPS) == 0xA80425FB
+    assert "CAP_SYS_ADMIN" not in caps.DOCKER_DEFAULT_CAPS
+    assert caps.decode_capabilities(1 << 45) == ["CAP_45"]
 
 
 def test_own_capabilities_parses_a_status_text():
     text = "Name:\tpython\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n"
-    caps = orc.own_capabilities(text)
-    assert caps["CapEff"] == []
-    assert set(caps["CapBnd"]) == orc.DOCKER_DEFAULT_CAPS
-    assert orc.own_capabilities("Name:\tx\n") is None
+    found = caps.own_capabilities(text)
+    assert found["CapEff"] == []
+    assert set(found["CapBnd"]) == caps.DOCKER_DEFAULT_CAPS
+    assert caps.own_capabilities("Name:\tx\n") is None
 
 
 # ------------------------------------------------------------------------------------------
@@ -371,27 +373,27 @@ def test_simulate_cluster_rejects_bad_input(kwargs, match):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: orc.hpa_desired_replicas(0, 1, 1), "current_replicas"),
-    (lambda: orc.hpa_desired_replicas(1, 1, 0), "target_metric must be a number greater than 0"),
-    (lambda: orc.hpa_desired_replicas(1, -1, 1), "current_metric"),
-    (lambda: orc.hpa_desired_replicas(1, 1, 1, tolerance=2), "tolerance"),
-    (lambda: orc.hpa_desired_replicas(1, 1, 1, min_replicas=5, max_replicas=2), "max_replicas"),
-    (lambda: orc.least_allocated_score("n", 0, 0, Deployment("d")), "node must be a Node"),
-    (lambda: orc.failure_schedule([], 100), "node_names must contain"),
-    (lambda: orc.failure_schedule(["a"], 100, failures=2), "failures must be"),
-    (lambda: orc.noisy_neighbour("vm"), "config must be one of"),
-    (lambda: orc.noisy_neighbour("shared", miner_threads=0), "miner_threads"),
-    (lambda: orc.miner_alone(0.01), "cpus must be a number"),
-    (lambda: orc.noisy_neighbour("shared", miner_cpus=0.5), "miner_cpus needs config 'cgroups'"),
-    (lambda: orc.noisy_neighbour("cgroups", miner_containers=3), "miner_containers must divide"),
-    (lambda: orc.noisy_neighbour("cgroups", miner_containers=9),
+    (lambda: k8s.hpa_desired_replicas(0, 1, 1), "current_replicas"),
+    (lambda: k8s.hpa_desired_replicas(1, 1, 0), "target_metric must be a number greater than 0"),
+    (lambda: k8s.hpa_desired_replicas(1, -1, 1), "current_metric"),
+    (lambda: k8s.hpa_desired_replicas(1, 1, 1, tolerance=2), "tolerance"),
+    (lambda: k8s.hpa_desired_replicas(1, 1, 1, min_replicas=5, max_replicas=2), "max_replicas"),
+    (lambda: k8s.least_allocated_score("n", 0, 0, Deployment("d")), "node must be a Node"),
+    (lambda: k8s.failure_schedule([], 100), "node_names must contain"),
+    (lambda: k8s.failure_schedule(["a"], 100, failures=2), "failures must be"),
+    (lambda: nn.noisy_neighbour("vm"), "config must be one of"),
+    (lambda: nn.noisy_neighbour("shared", miner_threads=0), "miner_threads"),
+    (lambda: nn.miner_alone(0.01), "cpus must be a number"),
+    (lambda: nn.noisy_neighbour("shared", miner_cpus=0.5), "miner_cpus needs config 'cgroups'"),
+    (lambda: nn.noisy_neighbour("cgroups", miner_containers=3), "miner_containers must divide"),
+    (lambda: nn.noisy_neighbour("cgroups", miner_containers=9),
      r"miner_containers must be an integer in 1\.\.8, got 9"),
-    (lambda: orc.noisy_neighbour("cgroups", miner_cpus=0.001), "miner_cpus must be a number"),
-    (lambda: orc.noisy_neighbour("cgroups", miner_cpus=9.0), "miner_cpus must be a number"),
-    (lambda: orc.capability_mask(["CAP_FLY"]), "names must be capability names"),
-    (lambda: orc.decode_capabilities("xyz"), "mask must be"),
-    (lambda: orc.decode_capabilities(-1), "mask must be in"),
-    (lambda: orc.own_capabilities(42), "status_text must be a string"),
+    (lambda: nn.noisy_neighbour("cgroups", miner_cpus=0.001), "miner_cpus must be a number"),
+    (lambda: nn.noisy_neighbour("cgroups", miner_cpus=9.0), "miner_cpus must be a number"),
+    (lambda: caps.capability_mask(["CAP_FLY"]), "names must be capability names"),
+    (lambda: caps.decode_capabilities("xyz"), "mask must be"),
+    (lambda: caps.decode_capabilities(-1), "mask must be in"),
+    (lambda: caps.own_capabilities(42), "status_text must be a string"),
 ])
 def test_helpers_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -414,7 +416,7 @@ NB08 = "08-orchestration-security.ipynb"
 
 
 def _demo():
-    nodes, deps, events = orc.default_cluster()
+    nodes, deps, events = k8s.default_cluster()
     return simulate_cluster(nodes, deps, events, duration_s=900, seed=0)
 
 
@@ -447,7 +449,7 @@ def test_ex_08_2_solution_times_are_the_simulated_ones():
 def test_ex_08_3_solution_outages_are_the_simulated_ones():
     _, out = run_solution(NB08, "ex-08-3")
     lines = out.strip().splitlines()
-    (d_out, d_heal), (t_out, _), (f_out, _) = (map(int, l.split()) for l in lines[:3])
+    (d_out, d_heal), (t_out, _), (f_out, _) = (map(int, line.split()) for line in lines[:3])
     assert d_out > 5 * 60 and d_heal == 473, "about six minutes with the defaults"
     assert t_out < 90, "toleration 30 s: under 90 s"
     assert 50 <= f_out <= 70, "fast settings: about a minute"
@@ -455,7 +457,7 @@ def test_ex_08_3_solution_outages_are_the_simulated_ones():
     assert slow_default.startswith("74 []"), "defaults: nothing evicted, about 74 s"
     assert slow_fast.startswith("58 ") and "creates web-6, web-7" in slow_fast
     assert "creates api-3" in slow_fast, "three replacements"
-    nodes, deps, events = orc.default_cluster()
+    nodes, deps, events = k8s.default_cluster()
     fast = ControlPlane(toleration_seconds=30, node_monitor_grace_period_s=20)
     r = simulate_cluster(nodes, deps, events, control_plane=fast)
     assert next(e.time_s for e in r.events if "NotReady" in e.message) == 135
@@ -480,7 +482,7 @@ def test_ex_08_2_to_4_hand_numbers():
     # (b): the mark comes grace - renew = 40 s after the failure at the soonest (a failure just
     # before a renewal) and grace + period = 55 s at the latest; the simulator lies in between
     assert (grace - renew, grace + period) == (40, 55)
-    nodes, deps, _ = orc.default_cluster()
+    nodes, deps, _ = k8s.default_cluster()
     for failure in range(100, 121):
         r = simulate_cluster(nodes, deps, [NodeFailure("node-2", failure)], duration_s=200)
         marked = next(e.time_s for e in r.events if "NotReady" in e.message)
@@ -494,8 +496,8 @@ def test_ex_08_2_to_4_hand_numbers():
 
 
 def test_noisy_figure_alt_text_holds_for_the_demo_runs():
-    runs = {c: orc.noisy_neighbour(c, miner_threads=8, pcpus=2, duration_ms=5000, seed=0)
-            for c in orc.NEIGHBOUR_CONFIGS}
+    runs = {c: nn.noisy_neighbour(c, miner_threads=8, pcpus=2, duration_ms=5000, seed=0)
+            for c in nn.NEIGHBOUR_CONFIGS}
     alone, shared, isolated = runs["alone"], runs["shared"], runs["cgroups"]
     assert 0.4 <= alone.cpu_share["api"] <= 0.6, "api needs about half a CPU"
     assert alone.cpu_share["web"] < alone.cpu_share["api"], "web needs little"

@@ -70,7 +70,7 @@ LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "virtbook-realhost.lock"
 
 @pytest.fixture(scope="module", autouse=True)
 def one_run_at_a_time():
-    import fcntl  # noqa: PLC0415
+    import fcntl
 
     with LOCK.open("w") as handle:
         try:
@@ -132,7 +132,7 @@ def _bystander_state(disk: Path) -> dict:
 def bystander(daemon, lab_env):
     """A VM with two of the three lab marks, a disk with known bytes, a snapshot, and a foreign
     volume file in the labs' pool directory."""
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     if BYSTANDER in _virsh("list", "--all", "--name"):
         _virsh("destroy", BYSTANDER, check=False)
@@ -193,8 +193,8 @@ def _run_until_cleanup(path: Path, env: dict, monkeypatch) -> None:
     (SIGKILL) while its KSM cell samples: the host is left with KSM running and the previous
     values only in the labs' record, which the next run's first clean-up must put back.
     """
-    import nbformat  # noqa: PLC0415
-    from nbclient import NotebookClient  # noqa: PLC0415
+    import nbformat
+    from nbclient import NotebookClient
 
     start = time.perf_counter()
     for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE", KSM_VARIABLE):
@@ -221,8 +221,8 @@ def _run_until_cleanup(path: Path, env: dict, monkeypatch) -> None:
 def _kill_while_ksm_runs(client, cell, index: int, record: Path) -> None:
     """Run ``cell`` and SIGKILL its kernel once KSM runs and the lab's record holds the old
     values (the lab writes them before it changes anything)."""
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
+    import signal
+    import threading
 
     pid = client.km.provisioner.pid
     killed = threading.Event()
@@ -241,7 +241,7 @@ def _kill_while_ksm_runs(client, cell, index: int, record: Path) -> None:
     thread.start()
     try:
         client.execute_cell(cell, index)
-    except Exception:  # noqa: BLE001 - the kernel died under the cell, as intended
+    except Exception:  # the kernel died under the cell, as intended
         pass
     thread.join(5)
     assert killed.is_set(), "the KSM cell finished before it switched KSM on"
@@ -323,7 +323,7 @@ def conn(lab_env, bystander, monkeypatch):
     """A labs connection to the daemon, with this session's record; cleaned up afterwards."""
     for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE"):
         monkeypatch.setenv(key, lab_env[key])
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     c = labs.connect(quiet=True)
     labs.cleanup(c)
@@ -337,7 +337,7 @@ def _mac_in_xml(dom) -> str:
 
 
 def test_a_guest_boots_and_answers_through_its_console(conn):
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     choice = labs.domain_type(conn)
     assert choice.type in ("kvm", "qemu")
@@ -361,7 +361,7 @@ def test_a_guest_boots_and_answers_through_its_console(conn):
 
 
 def test_a_second_console_is_refused_with_one_sentence(conn):
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     libvirt = labs.load_libvirt()
     dom = labs.create_lab_vm("t-busy", lab="T", guest=True)
@@ -376,7 +376,7 @@ def test_a_second_console_is_refused_with_one_sentence(conn):
 
 
 def test_a_guest_that_does_not_boot_is_one_sentence(conn):
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     xml = labs.lab_vm_xml("t-noboot", lab="T", guest=True)
     root = ET.fromstring(xml)
@@ -390,7 +390,7 @@ def test_a_guest_that_does_not_boot_is_one_sentence(conn):
 
 
 def test_a_vm_without_a_balloon_device_says_so(conn):
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     xml = labs.lab_vm_xml("t-noballoon", lab="T", guest=True)
     dom = labs.define(xml.replace("<memballoon model='virtio'/>", "<memballoon model='none'/>"), lab="T")
@@ -402,7 +402,7 @@ def test_a_vm_without_a_balloon_device_says_so(conn):
 
 
 def test_two_guests_pinned_to_one_cpu_share_it_by_their_shares_then_a_quota(conn):
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     low, high = labs.start_contending_guests(conn, names=("t-low", "t-high"), shares=(1024, 2048),
                                              host_cpu=0, lab="T")
@@ -423,8 +423,8 @@ def test_two_guests_pinned_to_one_cpu_share_it_by_their_shares_then_a_quota(conn
 
 
 def test_ksm_merges_identical_guests_only_on_request_and_is_put_back(conn, lab_env):
-    from virtbook import labs  # noqa: PLC0415
-    from virtbook.labs import ksm  # noqa: PLC0415
+    from virtbook import labs
+    from virtbook.labs import ksm
 
     if labs.ksm_unavailable(conn):
         pytest.skip(labs.ksm_unavailable(conn))
@@ -463,9 +463,9 @@ def test_a_real_run_lies_inside_the_ranges_the_labs_quote(conn):
     ready line 3 to 9 s after the start"), quoting virtbook.labs.observed; one run of the
     measurement that made those ranges (benchmarks/bench_lab_observations.py, the labs' own
     steps) must lie inside every one of them."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
-    from virtbook.labs import observed  # noqa: PLC0415
+    from virtbook.labs import observed
 
     spec = importlib.util.spec_from_file_location(
         "bench_lab_observations", ROOT / "benchmarks" / "bench_lab_observations.py")
@@ -500,7 +500,7 @@ def test_the_bystander_is_untouched(lab_env, bystander, monkeypatch):
     bystander["foreign"].unlink()
     for key in ("VIRTBOOK_URI", "VIRTBOOK_LAB_STATE"):
         monkeypatch.setenv(key, lab_env[key])
-    from virtbook import labs  # noqa: PLC0415
+    from virtbook import labs
 
     conn = labs.connect(quiet=True)
     report = labs.cleanup(conn)

@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from virtbook import servicestack as ss
+from virtbook.figures import servicestack as drawn
 from solutions import alt_text
 from virtbook.cloudsec import RESPONSIBILITY, RESPONSIBILITY_AREAS, SERVICE_MODELS
 
@@ -66,14 +67,14 @@ def test_bad_names_are_refused():
     with pytest.raises(ValueError, match="layer must be one of"):
         ss.managed_by("Firmware", "IaaS")
     with pytest.raises(ValueError, match="models must be one of"):
-        ss.draw_service_stack(models=("IaaS", "XaaS"))
+        drawn.draw_service_stack(models=("IaaS", "XaaS"))
 
 
 # --- what is drawn ---------------------------------------------------------------------------
 
 def test_the_stack_draws_one_labelled_box_per_layer_and_the_handover_lines():
     before = len(plt.get_fignums())
-    fig = ss.draw_service_stack()
+    fig = drawn.draw_service_stack()
     ax = fig.axes[0]
     boxes = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("layer:")}
     assert len(boxes) == len(ss.STACK_LAYERS) * len(SERVICE_MODELS)
@@ -96,15 +97,15 @@ def test_the_stack_draws_one_labelled_box_per_layer_and_the_handover_lines():
 
 
 def test_the_stack_draws_into_a_given_axes_and_a_subset_of_models():
-    from virtbook import plots
-    fig, ax = plots.figure(4, 3)
-    assert ss.draw_service_stack(ax=ax, models=("IaaS", "SaaS")) is fig
+    from virtbook.figures import style
+    fig, ax = style.figure(4, 3)
+    assert drawn.draw_service_stack(ax=ax, models=("IaaS", "SaaS")) is fig
     assert {t.get_text() for t in ax.texts} >= {"IaaS", "SaaS"}
     assert "PaaS" not in {t.get_text() for t in ax.texts}
 
 
 def test_the_matrix_letters_every_cell_and_stars_the_diagrams_disagreements():
-    fig = ss.draw_responsibility_matrix()
+    fig = drawn.draw_responsibility_matrix()
     ax = fig.axes[0]
     cells = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("cell:")}
     assert len(cells) == len(RESPONSIBILITY_AREAS) * len(SERVICE_MODELS)
@@ -122,20 +123,20 @@ def test_the_matrix_letters_every_cell_and_stars_the_diagrams_disagreements():
 
 
 def test_the_plain_matrix_has_no_stars():
-    ax = ss.draw_responsibility_matrix(mark_diagram=False).axes[0]
+    ax = drawn.draw_responsibility_matrix(mark_diagram=False).axes[0]
     assert not any(t.get_text().endswith("*") for t in ax.texts)
 
 
 # --- alt text --------------------------------------------------------------------------------
 
 def test_alt_texts_in_the_chapters_are_computed_from_the_data():
-    assert _alt("11-everything-as-a-service.ipynb", "fig-11-stack") == ss.describe_service_stack()
+    assert _alt("11-everything-as-a-service.ipynb", "fig-11-stack") == drawn.describe_service_stack()
     assert _alt("13-cloud-security.ipynb", "fig-13-matrix") == \
-        ss.describe_responsibility_matrix()
+        drawn.describe_responsibility_matrix()
 
 
 def test_stack_alt_text_names_every_handover():
-    text = ss.describe_service_stack()
+    text = drawn.describe_service_stack()
     assert "Under On-premises, the customer runs all seven layers." in text
     assert "Under IaaS, the customer runs the top four layers, down to operating system" in text
     assert "Under SaaS, the customer runs only the top layer" in text

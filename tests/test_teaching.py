@@ -1,4 +1,4 @@
-"""The instructor guide's reader of the book (virtbook.teaching) and the guide itself.
+"""The instructor guide's reader of the book (virtbook.booktools.teaching) and the guide itself.
 
 The reader is tested on small made-up books, so each rule (what counts as a task, a check, an
 objective, a prerequisite) is pinned down, and on the real book, so the guide's claims about it
@@ -19,8 +19,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booklib import ROOT, load_notebook, source
-from virtbook import teaching
+from booklib import ROOT, labs_index_minutes, load_notebook, source
+from virtbook.booktools import teaching
 
 GUIDE = ROOT / "instructor.ipynb"
 
@@ -60,7 +60,7 @@ def chapter_cells(n: int, prereq: str = "Chapter 1 (the basics). Helpful: Chapte
 
 
 def lab_cells(minutes: int = 45, libvirt: bool = True):
-    setup = "from virtbook import labs, plots\n" if libvirt else "import numpy as np\n"
+    setup = "from virtbook import labs\n" if libvirt else "import numpy as np\n"
     return [
         md("# Lab L1: Try it\n\n:::{admonition} Learning objectives\n:class: note\n- do a;\n- do b.\n"
            ":::\n\n:::{admonition} Prerequisites\n:class: seealso\nLabs L2 and L3, and Chapter 2.\n:::\n\n"
@@ -140,8 +140,18 @@ def test_missing_pages_and_non_notebook_pages_are_left_out(tmp_path):
     assert "Chapter 15" not in labels and "Labs" not in labels
 
 
+def test_the_book_is_found_from_any_folder_inside_it(tmp_path, monkeypatch):
+    root = make_book(tmp_path)
+    (root / "chapters" / "data").mkdir(parents=True, exist_ok=True)
+    assert teaching.book_root(root / "chapters" / "data") == root.resolve()
+    monkeypatch.chdir(root / "chapters")
+    assert teaching.book_root() == root.resolve()
+    with pytest.raises(ValueError, match="start must be inside the book's checkout"):
+        teaching.book_root(tmp_path.parent)
+
+
 def test_labs_index_times_are_read(tmp_path):
-    assert teaching.labs_index_minutes(make_book(tmp_path)) == {"labs/01-try": 45}
+    assert labs_index_minutes(make_book(tmp_path)) == {"labs/01-try": 45}
 
 
 def test_live_output_means_an_ignored_visible_cell(tmp_path):
@@ -355,7 +365,7 @@ def test_every_lab_states_its_time_and_has_a_check_after_each_task(outline):
 
 
 def test_the_labs_index_agrees_with_each_lab(outline):
-    index = teaching.labs_index_minutes(ROOT)
+    index = labs_index_minutes(ROOT)
     labs = {p.entry: p.minutes for p in outline if p.kind == "lab"}
     assert index == labs
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from virtbook import vmconfig as vc
+from virtbook.figures.vmconfig import draw_diagram
 
 DATA = Path(__file__).resolve().parent.parent / "chapters" / "data"
 WEB01 = (DATA / "ch02-web01.xml").read_text(encoding="utf-8")
@@ -361,57 +362,62 @@ def _texts(fig) -> list[str]:
 def test_diagram_labels_every_pci_device_and_marks_conflicts_only_when_present():
     before = len(plt.get_fignums())
     hw = vc.parse_domain_xml(WEB01)
-    texts = _texts(vc.draw_diagram(hw))
+    texts = _texts(draw_diagram(hw))
     for addr, _ in hw.pci_devices:
         assert any(str(addr)[5:] in t for t in texts), addr
     assert not any("CONFLICT" in t for t in texts)
     clash = vc.parse_domain_xml(with_second_nic(3))
-    assert sum("CONFLICT" in t for t in _texts(vc.draw_diagram(clash))) == 2
+    assert sum("CONFLICT" in t for t in _texts(draw_diagram(clash))) == 2
     assert len(plt.get_fignums()) == before
 
 
 def test_diagram_draws_into_a_given_axes():
-    from virtbook import plots
-    fig, ax = plots.figure(5, 3)
-    assert vc.draw_diagram(vc.parse_domain_xml(WEB01), ax=ax) is fig
+    from virtbook.figures import style
+    fig, ax = style.figure(5, 3)
+    assert draw_diagram(vc.parse_domain_xml(WEB01), ax=ax) is fig
 
 
 # ---------------------------------------------------------------------------------- widget
 
-def test_widget_update_reports_bad_xml_instead_of_raising():
+def test_widget_render_reports_bad_xml_instead_of_raising():
     from virtbook.widgets import vmconfig as w
-    report, fig = w.update("<domain><name>x</name>")
-    assert report.startswith("**Not a valid definition:**") and fig is None
-    report, fig = w.update(with_second_nic(3), vc.parse_domain_xml(WEB01), diagram=False)
-    assert "pci-double-use" in report and fig is None
+    png, report = w.render("<domain><name>x</name>")
+    assert report.startswith("<p><strong>Not a valid definition:</strong>") and png is None
+    png, report = w.render(with_second_nic(3), vc.parse_domain_xml(WEB01), diagram=False)
+    assert "pci-double-use" in report and "<table>" in report and png is None
+    png, _ = w.render(WEB01)
+    assert png.startswith(b"\x89PNG")
 
 
 def test_widget_editor_holds_the_xml_and_checks_its_arguments():
     from virtbook.widgets import vmconfig as w
     box = w.vm_editor(WEB01, diagram=False)
     assert box.children[0].value == WEB01 and box.children[0].continuous_update is False
+    assert len(box.children) == 2  # no diagram asked for: the XML and its report
     with pytest.raises(ValueError, match="rows must be an integer in 3 or more"):
         w.vm_editor(WEB01, rows=1)
 
 
 def test_widget_redraws_its_report_when_the_xml_changes():
     from virtbook.widgets import vmconfig as w
-    editor, out = w.vm_editor(WEB01, diagram=False).children
-
-    def shown() -> str:
-        return "".join(o["data"].get("text/markdown", "") for o in out.outputs)
-
-    assert "No conflicts found." in shown() and "No differences" in shown()
+    editor, report = w.vm_editor(WEB01, diagram=False).children
+    assert "No conflicts found." in report.value and "No differences" in report.value
     editor.value = with_second_nic(3)
-    assert "pci-double-use" in shown() and "NIC 52:54:00:4e:7a:02" in shown()
+    assert "pci-double-use" in report.value and "NIC 52:54:00:4e:7a:02" in report.value
     editor.value = "<domain>"
-    assert shown().startswith("**Not a valid definition:**")
+    assert report.value.startswith("<p><strong>Not a valid definition:</strong>")
 
 
-def test_docstring_examples_run():
-    import doctest
-    result = doctest.testmod(vc)
-    assert result.attempted >= 4 and result.failed == 0
+def test_widget_with_a_diagram_shows_it_and_keeps_it_for_bad_xml():
+    from virtbook.widgets import vmconfig as w
+    editor, report, image = w.vm_editor(WEB01).children
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG")
+    editor.value = with_second_nic(3)
+    assert bytes(image.value) != first
+    second = bytes(image.value)
+    editor.value = "<domain>"
+    assert bytes(image.value) == second and "Not a valid definition" in report.value
 
 
 def test_functions_that_need_parsed_hardware_say_so_when_given_xml_text():
@@ -419,7 +425,7 @@ def test_functions_that_need_parsed_hardware_say_so_when_given_xml_text():
     for call, name in ((lambda: vc.diff(WEB01, hw), "before"),
                        (lambda: vc.diff(hw, WEB01), "after"),
                        (lambda: vc.validate(WEB01), "hw"), (lambda: vc.hardware_rows(WEB01), "hw"),
-                       (lambda: vc.draw_diagram(WEB01), "hw")):
+                       (lambda: draw_diagram(WEB01), "hw")):
         with pytest.raises(ValueError, match=f"{name} must be a VirtualHardware from "
                                              r"parse_domain_xml\(\), got str"):
             call()

@@ -15,7 +15,7 @@ keeps the HTML book the same:
    key without its chapter prefix, ``-`` as ``_``; the whole key when that name is taken or a
    builtin). In a loop, ``glue(f"ch05-share-{name}", v, display=False)`` becomes
    ``share[name] = v`` with ``share = {}`` before the loop. ``from myst_nb import glue`` goes
-   when nothing uses it any more. Figures keep ``virtbook.plots.glue_figure``.
+   when nothing uses it any more. Figures keep ``virtbook.figures.style.glue_figure``.
 2. ``{glue:text}`ch01-speedup:.2f``` in Markdown becomes ``{eval}`f"{speedup:.2f}"``` (and a key
    without format becomes ``{eval}`speedup```): MyST's inline expression, which jupyterlab-myst
    evaluates in the kernel and the book renders from the stored value (_ext/inline_eval.py).
@@ -53,10 +53,11 @@ from ast import literal_eval
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inline_expressions  # tools/ is not a package: found through sys.path above
+
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
-sys.path.insert(0, str(TOOLS))
-import inline_expressions  # noqa: E402  (tools/ is not a package)
 
 GLUE_MIME = "application/papermill.record/text/plain"
 REASON_KEY = "nbval-reason"

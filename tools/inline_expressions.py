@@ -23,7 +23,7 @@ result becomes the text a reader sees.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
 #: A role's name in braces, right before the backticks that hold its content.
 _ROLE_NAME = re.compile(r"\{([A-Za-z][\w:+-]*)\}$")

@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -178,7 +177,7 @@ def _module_bytes(path: Path) -> bytes:
     if path.name.endswith(".ko"):
         return data
     if path.name.endswith(".ko.xz"):
-        import lzma  # noqa: PLC0415
+        import lzma
         return lzma.decompress(data)
     raise BuildError(f"module {path.name} is compressed in a format this tool does not unpack")
 
@@ -342,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true",
                         help="refuse to replace a pinned version the archive no longer has")
     args = parser.parse_args(argv)
-    log = lambda text: print("lab guest:", text, file=sys.stderr)  # noqa: E731
+    def log(text: str) -> None:
+        print("lab guest:", text, file=sys.stderr)
+
     try:
         if args.command == "path":
             hit = cached()

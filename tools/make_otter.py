@@ -13,11 +13,11 @@ handout with solutions, and the autograder zip that ``otter grade``, ``otter run
 - the book-specific parts come out as in the student edition (tools/make_student.py): worked
   ``{solution}`` blocks, glued figure directives, stored inline-expression values, cells tagged
   ``solution``;
-- each task (:func:`virtbook.teaching.lab_tasks`) becomes one otter question ``task<n>`` worth the
+- each task (:func:`virtbook.booktools.teaching.lab_tasks`) becomes one otter question ``task<n>`` worth the
   task's ``autograded`` points from the lab's metadata, all or nothing, like nbgrader's test cell;
 - the task cell is the question's solution: each ``### BEGIN SOLUTION`` ... ``### END SOLUTION``
   region becomes otter's ``# BEGIN SOLUTION NO PROMPT`` ... ``# END SOLUTION``, followed by a
-  ``# BEGIN PROMPT`` block holding the student edition's stub (:func:`virtbook.teaching.task_stub`),
+  ``# BEGIN PROMPT`` block holding the student edition's stub (:func:`virtbook.booktools.teaching.task_stub`),
   so the handout raises the same error naming the task;
 - the check cell becomes the question's tests: its visible asserts a public test (otter shows
   the first failing assert and its message when ``grader.check("task1")`` fails, and prints the
@@ -47,7 +47,7 @@ sys.path.insert(0, str(TOOLS))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 import make_student  # noqa: E402
-from virtbook import teaching  # noqa: E402
+from virtbook.booktools import teaching  # noqa: E402
 
 HIDDEN_BEGIN = re.compile(r"^\s*#{3}\s*BEGIN HIDDEN TESTS\s*$")
 HIDDEN_END = re.compile(r"^\s*#{3}\s*END HIDDEN TESTS\s*$")

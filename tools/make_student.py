@@ -11,7 +11,7 @@ student edition of the HTML book: the chapters with every exercise's solution hi
 which that option supports), without the lab pages and the instructor guide.
 
 The third form prepares an nbgrader course: ``COURSE/source/l1/`` and so on, each holding the lab
-made ready for nbgrader (:func:`virtbook.teaching.nbgrader_source`, with the book-specific parts
+made ready for nbgrader (:func:`virtbook.booktools.teaching.nbgrader_source`, with the book-specific parts
 below already removed) and the labs' fixture files, and ``COURSE/nbgrader_config.py``, which has
 ``nbgrader generate_assignment`` write the same stubs as this edition (:class:`TaskStubs`).
 
@@ -19,7 +19,7 @@ The student edition of each lab notebook (the full edition, with solutions) is w
 ``generate_assignment`` would release, made with nbgrader's own preprocessors, so that nbgrader's
 Validate (the JupyterLab button and ``nbgrader validate``) knows the tasks and the tests:
 
-- :func:`virtbook.teaching.nbgrader_source` marks each task cell as an autograded answer and each
+- :func:`virtbook.booktools.teaching.nbgrader_source` marks each task cell as an autograded answer and each
   check cell as an autograded test (locked, worth the task's ``autograded`` points from the lab's
   metadata), and removes every ``{solution}`` directive (the worked answer the book shows in a
   dropdown under each exercise);
@@ -29,7 +29,7 @@ Validate (the JupyterLab button and ``nbgrader validate``) knows the tasks and t
   END SOLUTION`` becomes a stub (in a Markdown answer ``YOUR ANSWER HERE``), each region between
   ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is removed, every output and execution
   count is cleared, and the tests carry checksums. :class:`TaskStubs` is ClearSolutions with a
-  stub that says which task to complete and where (:func:`virtbook.teaching.task_stub`) instead
+  stub that says which task to complete and where (:func:`virtbook.booktools.teaching.task_stub`) instead
   of a bare ``raise NotImplementedError()``.
 
 What is specific to the book, and done here:
@@ -67,7 +67,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMa
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from virtbook import teaching  # noqa: E402
+from virtbook.booktools import teaching  # noqa: E402
 
 BEGIN_SOLUTION = re.compile(r"^(\s*)#{3}\s*BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^\s*#{3}\s*END SOLUTION\s*$")
@@ -132,8 +132,8 @@ def region_lines(text: str) -> list[str]:
 class TaskStubs(ClearSolutions):
     """nbgrader's ClearSolutions, with a stub per task that says which task and where.
 
-    A task cell (one that :func:`virtbook.teaching.nbgrader_source` gave ``{"task": n, "title":
-    ...}`` metadata) gets :func:`virtbook.teaching.task_stub` in each solution region, naming the
+    A task cell (one that :func:`virtbook.booktools.teaching.nbgrader_source` gave ``{"task": n, "title":
+    ...}`` metadata) gets :func:`virtbook.booktools.teaching.task_stub` in each solution region, naming the
     function the region is the body of, if any; every other cell gets nbgrader's usual stub.
     """
 
@@ -176,13 +176,13 @@ NBGRADER_STEPS = (LockCells, TaskStubs, ClearOutput, CheckCellMetadata, ComputeC
 def drop_solution_directives(text: str, where: str) -> tuple[str, list[str]]:
     r"""Remove every ``{solution}`` block from Markdown; return (text, the answer lines removed).
 
-    The parsing is :func:`virtbook.teaching.split_solution_directives`, which the nbgrader
+    The parsing is :func:`virtbook.booktools.teaching.split_solution_directives`, which the nbgrader
     preparation uses too.
 
     >>> drop_solution_directives("Q?\n:::{solution} ex-1\nA.\n:::\nMore.", "t")
     ('Q?\nMore.', ['A.'])
     """
-    from virtbook.teaching import split_directive_blocks, split_solution_directives
+    from virtbook.booktools.teaching import split_directive_blocks, split_solution_directives
 
     try:
         text, removed = split_solution_directives(text)

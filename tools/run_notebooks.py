@@ -26,7 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import inline_expressions  # noqa: E402  (tools/ is not a package)
+import inline_expressions  # tools/ is not a package: found through sys.path above
 
 
 class ExpressionClient(NotebookClient):

@@ -165,6 +165,9 @@ def parse_mountinfo(text: str) -> tuple["Mount", ...]:
     Each line is ``ID parent major:minor root mount-point options [optional...] - fstype source
     super-options``; octal escapes such as ``\\040`` (space) are decoded.
     """
+    def unescape(field: str) -> str:
+        return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
     mounts = []
     for line in text.splitlines():
         if " - " not in line:
@@ -173,7 +176,6 @@ def parse_mountinfo(text: str) -> tuple["Mount", ...]:
         lf, rf = left.split(), right.split()
         if len(lf) < 5 or len(rf) < 3 or rf[0] not in ("cgroup", "cgroup2"):
             continue
-        unescape = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
         options = tuple(o for o in rf[2].split(",") if o not in ("rw", "ro"))
         mounts.append(Mount(fstype=rf[0], root=unescape(lf[3]), mount_point=unescape(lf[4]),
                             options=options))

@@ -25,7 +25,7 @@ Only the timings vary, because they are measurements of real hardware.
     >>> hierarchy.parse_cache_size("32K")
     32768
 
-A core module: it never prints, and imports matplotlib only inside the two drawing functions.
+A core module: it never prints and draws nothing (:mod:`virtbook.figures.hierarchy` draws).
 
 Sources (BibTeX keys of the book's references.bib in brackets):
 
@@ -383,7 +383,7 @@ def smallest_holder(size_bytes: int, caches: Sequence[Cache]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Figures (matplotlib is imported here only, so the module above stays a pure core)
+# Formatting (the figures are in virtbook.figures.hierarchy)
 # --------------------------------------------------------------------------------------------
 
 def format_ns(ns: float) -> str:
@@ -396,54 +396,3 @@ def format_ns(ns: float) -> str:
         if ns >= scale:
             return f"{ns / scale:.3g} {unit}"
     return f"{ns:.3g} ns"
-
-
-def plot_published(levels: Sequence[Level] | None = None):
-    """Horizontal bars of the published latencies on a log scale, one hatch per bar, labelled."""
-    from virtbook import plots
-
-    levels = list(levels) if levels is not None else published_levels()
-    fig, ax = plots.figure(height=3.9)
-    ypos = np.arange(len(levels))[::-1]
-    ax.set_axisbelow(True)
-    for i, (y, lv) in enumerate(zip(ypos, levels)):
-        # the hatch is drawn in the edge colour: light on the darkest fill, dark elsewhere
-        edge = "#FFFFFF" if plots.color(i) == "#000000" else "#333333"
-        ax.barh(y, lv.latency_ns, color=plots.color(i), hatch=plots.hatch(i), edgecolor=edge,
-                linewidth=0.6)
-        ax.text(lv.latency_ns * 1.4, y, format_ns(lv.latency_ns), va="center", fontsize=8.5)
-    ax.set_xscale("log")
-    ax.set_yticks(ypos, [lv.name for lv in levels])
-    ax.set_xlim(0.1, max(lv.latency_ns for lv in levels) * 40)
-    ax.set_xlabel("Typical latency of one access (ns, log scale)")
-    ax.grid(axis="y", visible=False)
-    ax.set_title("Published latencies, registers to disk")
-    return fig
-
-
-def plot_measurement(times: AccessTimes, caches: Sequence[Cache] = ()):
-    """Lines with markers: ns per access against array size, with the machine's cache sizes."""
-    from virtbook import plots
-
-    fig, ax = plots.figure(height=3.8)
-    sizes = np.array(times.sizes_bytes, dtype=float)
-    for i, (label, ys) in enumerate((("sequential", times.sequential_ns),
-                                     ("random", times.random_ns))):
-        ax.plot(sizes, ys, color=plots.color(i), marker=plots.marker(i),
-                linestyle=plots.linestyle(i), label=f"{label} gather")
-    top = max(times.random_ns + times.sequential_ns)
-    for cache in caches:
-        ax.axvline(cache.size_bytes, color="#555555", linestyle=":", linewidth=1)
-        label = f"{cache.label}\n{format_bytes(cache.size_bytes)}"
-        ax.text(cache.size_bytes * 1.08, top * 1.2, label, va="top", fontsize=8,
-                color="#333333")
-    ax.set_xscale("log", base=2)
-    ticks = [s for s in times.sizes_bytes if s in (16 * KiB, 256 * KiB, 4 * MiB, 64 * MiB)
-             or s == times.sizes_bytes[0] or s == times.sizes_bytes[-1]]
-    ax.set_xticks(ticks, [format_bytes(s) for s in ticks])
-    ax.set_ylim(0, top * 1.25)
-    ax.set_xlabel("Array size (log scale)")
-    ax.set_ylabel("Median time per access (ns)")
-    ax.legend(loc="center left")
-    ax.set_title("Measured on this machine: sequential vs random gathers")
-    return fig

@@ -47,9 +47,8 @@ import numpy as np
 
 from ._validate import check_choice, check_int, check_real
 
-#: OCI whiteout prefix and opaque marker (image-spec layer.md, "Whiteouts").
+#: OCI whiteout prefix (image-spec layer.md, "Whiteouts").
 WHITEOUT_PREFIX = ".wh."
-OPAQUE_WHITEOUT = ".wh..wh..opq"
 
 #: Architecture names an image index may use (OCI image-index.md refers to Go's GOARCH values);
 #: the subset that official images are commonly built for.

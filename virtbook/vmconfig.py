@@ -24,9 +24,9 @@ Sources:
   the mouse position without grabbing the mouse,
   https://www.qemu.org/docs/master/system/invocation.html
 
-The parser and the checks are pure (standard library only). ``draw_diagram`` imports matplotlib
-when it is called, and ``read_test_driver_domain`` imports libvirt-python when it is called, so
-importing this module needs neither.
+The parser and the checks are pure (standard library only); :mod:`virtbook.figures.vmconfig`
+draws the diagram. ``read_test_driver_domain`` imports libvirt-python when it is called, so
+importing this module does not need it.
 
     >>> hw = parse_domain_xml(
     ...     "<domain type='kvm'><name>demo</name><memory unit='GiB'>2</memory>"
@@ -40,7 +40,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -51,7 +51,7 @@ __all__ = [
     "OtherDevice", "VirtualHardware", "Change", "Finding", "DomainSource", "MEMORY_UNITS",
     "parse_domain_xml", "diff", "validate", "hardware_rows", "hardware_markdown",
     "changes_markdown", "findings_markdown", "report_markdown", "read_test_driver_domain",
-    "draw_diagram", "TEST_DRIVER_HOST_CPUS", "TEST_DRIVER_HOST_MEMORY_MIB",
+    "mib_text", "need_hardware", "TEST_DRIVER_HOST_CPUS", "TEST_DRIVER_HOST_MEMORY_MIB",
 ]
 
 #: The fake host of libvirt's default test driver (``test:///default``), as ``virNodeGetInfo``
@@ -495,7 +495,12 @@ def parse_domain_xml(xml: str) -> VirtualHardware:
 # Describing, comparing and checking
 # --------------------------------------------------------------------------------------------
 
-def _mib(kib: int) -> str:
+def mib_text(kib: int) -> str:
+    """A size in KiB as MiB for a table or a diagram: whole MiB without decimals.
+
+    >>> mib_text(2 * 1024 * 1024), mib_text(1536)
+    ('2048 MiB', '1.5 MiB')
+    """
     mib = kib / 1024
     return f"{mib:.0f} MiB" if mib == int(mib) else f"{mib:.1f} MiB"
 
@@ -527,10 +532,10 @@ def _describe(d: Device | Graphics) -> tuple[str, str, str]:
 
 def hardware_rows(hw: VirtualHardware) -> list[tuple[str, str, str, str]]:
     """The virtual hardware as (component, model or bus, details, guest address) rows."""
-    _need_hw(hw, "hw")
+    need_hardware(hw, "hw")
     cur = f" ({hw.current_vcpus} enabled at boot)" if hw.current_vcpus != hw.vcpus else ""
     rows = [("vCPUs", hw.cpu_mode or "(hypervisor default)", f"{hw.vcpus}{cur}", ""),
-            ("memory", "", f"{_mib(hw.memory_kib)} (current {_mib(hw.current_memory_kib)})", "")]
+            ("memory", "", f"{mib_text(hw.memory_kib)} (current {mib_text(hw.current_memory_kib)})", "")]
     for d in (*hw.disks, *hw.nics, *hw.inputs, *hw.graphics, *hw.videos, *hw.controllers,
               *hw.others):
         rows.append((d.label, *_describe(d)))
@@ -560,7 +565,7 @@ def hardware_markdown(hw: VirtualHardware) -> str:
     return _md_table(("component", "model / bus", "details", "guest address"), hardware_rows(hw))
 
 
-def _need_hw(value, name: str) -> None:
+def need_hardware(value, name: str) -> None:
     """Students often pass the XML text itself; say what is expected instead of failing later."""
     if not isinstance(value, VirtualHardware):
         raise ValueError(f"{name} must be a VirtualHardware from parse_domain_xml(), "
@@ -584,7 +589,7 @@ def _inventory(hw: VirtualHardware) -> dict[str, str]:
         "name": hw.name, "hypervisor type": hw.domain_type, "architecture": hw.arch,
         "machine type": hw.machine, "vCPU model": hw.cpu_mode,
         "vCPUs (max)": str(hw.vcpus), "vCPUs (at boot)": str(hw.current_vcpus),
-        "memory": _mib(hw.memory_kib), "current memory": _mib(hw.current_memory_kib),
+        "memory": mib_text(hw.memory_kib), "current memory": mib_text(hw.current_memory_kib),
     }
     groups = (
         (hw.disks, lambda d: f"disk {d.target}"),
@@ -613,8 +618,8 @@ def diff(before: VirtualHardware, after: VirtualHardware) -> list[Change]:
     >>> [(c.kind, c.component, c.before, c.after) for c in diff(a, b)]
     [('changed', 'vCPUs (max)', '1', '2'), ('changed', 'vCPUs (at boot)', '1', '2')]
     """
-    _need_hw(before, "before")
-    _need_hw(after, "after")
+    need_hardware(before, "before")
+    need_hardware(after, "after")
     old, new = _inventory(before), _inventory(after)
     changes = []
     for key, value in new.items():
@@ -653,7 +658,7 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
 
     ``host_cpus`` and ``host_memory_mib``, when given, must be positive.
     """
-    _need_hw(hw, "hw")
+    need_hardware(hw, "hw")
     if host_cpus is not None:
         check_int("host_cpus", host_cpus, 1)
     if host_memory_mib is not None:
@@ -701,8 +706,8 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
     if hw.current_memory_kib > hw.memory_kib:
         found.append(Finding(
             "warning", "memory-current",
-            f"currentMemory {_mib(hw.current_memory_kib)} is above memory "
-            f"{_mib(hw.memory_kib)}; libvirt lowers it to {_mib(hw.memory_kib)}",
+            f"currentMemory {mib_text(hw.current_memory_kib)} is above memory "
+            f"{mib_text(hw.memory_kib)}; libvirt lowers it to {mib_text(hw.memory_kib)}",
             ("memory",), _SRC_LIBVIRT9))
     usb_off = any(c.type == "usb" and c.model == "none" for c in hw.controllers)
     usb_devs = [d.label for d in (*hw.inputs, *hw.disks) if d.bus == "usb"]
@@ -726,7 +731,7 @@ def validate(hw: VirtualHardware, host_cpus: int | None = None,
     if host_memory_mib is not None and hw.memory_mib > host_memory_mib:
         found.append(Finding(
             "warning", "memory-exceeds-host",
-            f"{_mib(hw.memory_kib)} of guest memory on a host with {host_memory_mib:g} MiB: the "
+            f"{mib_text(hw.memory_kib)} of guest memory on a host with {host_memory_mib:g} MiB: the "
             "guest can only run if the host overcommits memory (chapter 6)", ("memory",),
             "arithmetic"))
     return sorted(found, key=lambda f: f.severity != "error")
@@ -748,7 +753,7 @@ def findings_markdown(findings: list[Finding]) -> str:
 
 def report_markdown(hw: VirtualHardware, reference: VirtualHardware | None = None) -> str:
     """Table, changes against ``reference`` (if given) and findings, as one Markdown text."""
-    parts = [f"**{hw.name}**: {hw.vcpus} vCPUs, {_mib(hw.memory_kib)}, "
+    parts = [f"**{hw.name}**: {hw.vcpus} vCPUs, {mib_text(hw.memory_kib)}, "
              f"{len(hw.devices)} devices", hardware_markdown(hw)]
     if reference is not None:
         parts += [f"**Changes against {reference.name}**", changes_markdown(diff(reference, hw))]
@@ -797,151 +802,3 @@ def read_test_driver_domain(fallback: str | Path, name: str = "test",
                             f"showing the shipped copy {path.name}")
     v = f"{version // 1_000_000}.{version // 1000 % 1000}.{version % 1000}"
     return DomainSource(xml, "libvirt", f"read live from the libvirt {v} test driver ({uri})")
-
-
-# --------------------------------------------------------------------------------------------
-# The diagram
-# --------------------------------------------------------------------------------------------
-
-def _short(text: str, width: int = 22) -> str:
-    return text if len(text) <= width else text[:width - 1] + "~"
-
-
-def _kind(dev: Device) -> tuple[str, str, int]:
-    """(short name, model, palette index) of a device, for the diagram's boxes."""
-    if isinstance(dev, Disk):
-        return ("CD-ROM " if dev.device == "cdrom" else "disk ") + dev.target, dev.bus, 2
-    if isinstance(dev, Nic):
-        return "NIC", dev.model or "default", 3
-    if isinstance(dev, Video):
-        return "video", dev.model, 4
-    if isinstance(dev, Input):
-        return dev.type, dev.bus or "default", 6
-    if isinstance(dev, Controller):
-        return f"{dev.type.upper()} ctrl", dev.model or dev.type, 7
-    return dev.tag, dev.model, 7
-
-
-def _short_pci(addr: PciAddress) -> str:
-    return str(addr) if addr.domain else str(addr)[5:]
-
-
-def draw_diagram(hw: VirtualHardware, ax=None, findings: list[Finding] | None = None,
-                 title: str | None = None):
-    """Draw the virtual hardware as boxes on buses; return the matplotlib Figure.
-
-    vCPUs, memory and the host bridge sit above the guest's PCI bus; every PCI device hangs
-    below it in address order, labelled with its slot; devices on a controller's own bus (USB,
-    IDE/SATA/SCSI, the chipset's PS/2 port) hang below that controller, and the host-side
-    display server (vnc, spice) is drawn dashed below the video card. Devices named in an error
-    finding (``findings``, by default ``validate(hw)``) get a thick outline, a cross hatch and
-    the word CONFLICT, so the problem is visible without colour. ``title`` defaults to
-    "Virtual hardware of <name>".
-    """
-    from matplotlib.patches import FancyBboxPatch
-
-    from virtbook import plots
-
-    _need_hw(hw, "hw")
-    if findings is None:
-        findings = validate(hw)
-    conflicted = {label for f in findings if f.severity == "error" for label in f.devices}
-    if ax is None:
-        _, ax = plots.figure(plots.COLUMN_WIDTH, 4.2)
-    fig = ax.figure
-    ax.set_axis_off()
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-
-    def box(x, y, w, h, text, kind=0, dashed=False, conflict=False):
-        shape = dict(boxstyle="round,pad=0,rounding_size=1.0")
-        # the hatch is drawn in a light tint of the box's colour, the outline on top in dark grey
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, **shape, linewidth=0,
-                                    facecolor=plots.color(kind) + "2e",
-                                    edgecolor=(plots.color(5) if conflict
-                                               else plots.color(kind) + "99"),
-                                    hatch="xxx" if conflict else plots.hatch(kind)))
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, **shape, facecolor="none",
-                                    linewidth=2.6 if conflict else 0.9,
-                                    edgecolor=plots.color(5) if conflict else "#333333",
-                                    linestyle="--" if dashed else "-"))
-        ax.text(x, y, ("CONFLICT\n" if conflict else "") + text, ha="center", va="center",
-                fontsize=6.4, linespacing=1.15, fontweight="bold" if conflict else "normal",
-                bbox=dict(boxstyle="round,pad=0.15", facecolor="white", alpha=0.8,
-                          edgecolor="none"))
-
-    def line(x0, y0, x1, y1, dashed=False):
-        ax.plot([x0, x1], [y0, y1], color="#333333", linewidth=0.9,
-                linestyle="--" if dashed else "-", zorder=0)
-
-    bus_y = 64
-    box(13, 88, 20, 11, f"{hw.vcpus} vCPU{'s' if hw.vcpus != 1 else ''}\n"
-        f"{hw.cpu_mode or 'default model'}", kind=0)
-    box(38, 88, 20, 11, f"memory\n{_mib(hw.memory_kib)}", kind=1)
-    box(66, 88, 26, 11, f"host bridge\n{hw.machine or hw.domain_type or 'machine'}", kind=7)
-    for x in (13, 38, 66):
-        line(x, 82.5, x, bus_y)
-    ax.plot([2, 98], [bus_y, bus_y], color="#333333", linewidth=3.0, solid_capstyle="butt")
-    root = next((c.model for c in hw.controllers if c.type == "pci" and c.index == 0), "")
-    ax.text(98, bus_y + 1.5, "PCI bus 0" + (f" ({root})" if root else ""), ha="right",
-            va="bottom", fontsize=7, fontstyle="italic")
-
-    # one column per PCI device (address order), then implicit buses, then unaddressed devices
-    columns: list[tuple[str, Device | None, str]] = [
-        (_short_pci(a), d, _kind(d)[0]) for a, d in hw.pci_devices]
-    col_of: dict[tuple[str, int], int] = {
-        (d.type, d.index): i for i, (_, d, _) in enumerate(columns) if isinstance(d, Controller)}
-    children: dict[int, list] = defaultdict(list)
-
-    def hang(key: tuple[str, int], header: str, child) -> None:
-        if key not in col_of:
-            col_of[key] = len(columns)
-            columns.append((header, None, f"{key[0]} bus"))
-        children[col_of[key]].append(child)
-
-    for d in hw.disks:
-        if d.address is None or d.address.pci is None:
-            if d.bus in ("ide", "sata", "scsi", "fdc"):
-                ctl = int(dict(d.address.attrs).get("controller", "0")) if d.address else 0
-                hang((d.bus, ctl), "implicit", d)
-            elif d.bus == "usb":
-                hang(("usb", 0), "implicit", d)
-    for inp in hw.inputs:
-        if inp.bus == "usb":
-            hang(("usb", 0), "implicit", inp)
-        elif inp.bus in ("ps2", ""):
-            hang(("ps2", 0), "chipset", inp)
-    for dev in (*hw.disks, *hw.nics, *hw.videos):
-        if dev.address is None and not (isinstance(dev, Disk) and dev.bus != "virtio"):
-            columns.append(("(auto)", dev, _kind(dev)[0]))
-
-    n = max(len(columns), 1)
-    width = min(96 / n, 15)
-    left = 2 + (96 - width * n) / 2
-    for i, (where, dev, name) in enumerate(columns):
-        x = left + width * (i + 0.5)
-        line(x, bus_y, x, 52)
-        if dev is not None:
-            _, model, kind = _kind(dev)
-            text = f"{where}\n{name}\n{_short(model, 12)}"
-            box(x, 46, width - 1.4, 12, text, kind=kind,
-                conflict=dev.label in conflicted)
-        else:
-            label = "PS/2 (i8042)" if where == "chipset" else name.replace(" bus", " ctrl")
-            box(x, 46, width - 1.4, 12, f"{where}\n{label}", kind=7, dashed=where != "chipset")
-        stack = list(children.get(i, []))
-        if isinstance(dev, Video) and hw.graphics:
-            stack.append(hw.graphics[0])
-        for j, child in enumerate(stack):
-            cy = 27 - j * 14
-            if isinstance(child, Graphics):
-                line(x, 40, x, cy + 5.5, dashed=True)
-                box(x, cy, width - 1.4, 11, f"{child.type} server\n(on the host)", kind=7,
-                    dashed=True)
-                continue
-            line(x, 40 if j == 0 else cy + 19.5, x, cy + 5.5)
-            cname, cmodel, ckind = _kind(child)
-            box(x, cy, width - 1.4, 11, f"{cname}\n{cmodel}", kind=ckind,
-                conflict=child.label in conflicted)
-    ax.set_title(title if title is not None else f"Virtual hardware of {hw.name}", fontsize=10)
-    return fig

@@ -8,7 +8,8 @@ Two levels, from the classroom baseline to hypervisors:
   robin, Xen's credit scheduler or Linux CFS (as KVM uses it), with optional co-scheduling, and
   esxtop-style metrics (%RUN, %RDY, %CSTP, %WAIT), steal time, wake-up latency and a timeline.
 
-The package is pure: numpy only, no matplotlib or ipywidgets; :mod:`virtbook.widgets` draws.
+The package is pure: numpy only, no matplotlib or ipywidgets; :mod:`virtbook.figures.cpu` draws
+its results and :mod:`virtbook.widgets.cpu` wires them to controls.
 
 >>> from virtbook.cpu import Host, VM, simulate
 >>> r = simulate(Host(pcpus=1), [VM("a"), VM("b")], "credit", duration_ms=1200)
@@ -19,14 +20,19 @@ from .classic import (
     ClassicResult, Job, JobStats, ProportionalResult, classic, proportional,
 )
 from .engine import estimate_events, simulate
+from .entitlement import demand, entitlement
 from .model import (
-    CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SpinLock, cpu_weight_from_shares,
+    CFS, CGROUP2_DEFAULT_WEIGHT, DEFAULT_PERIOD_US, VM, XEN_DEFAULT_WEIGHT, CPUBound, Credit, Host,
+    Idle, IOBound, RoundRobin, SpinLock, cfs_weight, cpu_weight_from_shares, quota_us,
 )
 from .result import SimResult, Slice
 from .scenarios import default_scenario
 
 __all__ = [
     "CFS",
+    "CGROUP2_DEFAULT_WEIGHT",
+    "DEFAULT_PERIOD_US",
+    "XEN_DEFAULT_WEIGHT",
     "VM",
     "CPUBound",
     "ClassicResult",
@@ -41,10 +47,14 @@ __all__ = [
     "SimResult",
     "Slice",
     "SpinLock",
+    "cfs_weight",
     "classic",
     "cpu_weight_from_shares",
     "default_scenario",
+    "demand",
+    "entitlement",
     "estimate_events",
     "proportional",
+    "quota_us",
     "simulate",
 ]

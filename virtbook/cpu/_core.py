@@ -20,6 +20,12 @@ WL_CPU, WL_IDLE, WL_IO, WL_SPIN = 0, 1, 2, 3
 # Phases of a spinlock thread.
 PH_WORK, PH_SPIN, PH_CS = 0, 1, 2
 
+# Reasons recorded with each scheduling decision (shown by SimResult.trace()).
+R_START, R_SLICE, R_BLOCK, R_WAKE, R_RATELIMIT, R_CAP, R_QUOTA, R_COSTOP, R_COSTART, R_RESERVE, \
+    R_RELEASE = range(11)
+REASONS = ("start", "slice", "block", "wake", "ratelimit", "cap", "quota", "costop", "costart",
+           "reserve", "release")
+
 INF = 1 << 62
 
 

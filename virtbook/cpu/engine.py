@@ -38,8 +38,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ._core import (
-    CSTP, INF, PH_CS, PH_SPIN, PH_WORK, RDY, RUN, WAIT, WL_CPU, WL_IDLE, WL_IO, WL_SPIN,
-    Sampler, VCpu, VMState,
+    CSTP, INF, PH_CS, PH_SPIN, PH_WORK, R_BLOCK, R_CAP, R_COSTART, R_COSTOP, R_QUOTA, R_RATELIMIT,
+    R_RELEASE, R_RESERVE, R_SLICE, R_START, R_WAKE, RDY, RUN, WAIT, WL_CPU, WL_IDLE, WL_IO,
+    WL_SPIN, Sampler, VCpu, VMState,
 )
 from .._validate import check_bool, check_choice, check_int, check_real
 from .model import (
@@ -64,11 +65,6 @@ EVENTS_PER_CHANGE = 4
 MAX_TOTAL_VCPUS = 4096
 VCPUS_PER_EVENT_COST = 256
 
-# Reasons recorded with each scheduling decision (shown by SimResult.trace()).
-R_START, R_SLICE, R_BLOCK, R_WAKE, R_RATELIMIT, R_CAP, R_QUOTA, R_COSTOP, R_COSTART, R_RESERVE, \
-    R_RELEASE = range(11)
-REASONS = ("start", "slice", "block", "wake", "ratelimit", "cap", "quota", "costop", "costart",
-           "reserve", "release")
 
 
 class Engine:

@@ -54,6 +54,38 @@ def cpu_weight_from_shares(shares: int, cgroup: int = 2) -> int:
     return min(CGROUP2_WEIGHT_MAX, max(CGROUP2_WEIGHT_MIN, weight))
 
 
+def cfs_weight(weight: int) -> int:
+    """The cgroup v2 ``cpu.weight`` that stands in the same ratio to 100 as Xen's ``weight`` to 256.
+
+    One weight drives both schedulers in the book: a VM given only a Xen ``weight`` gets this
+    ``cpu_weight`` for CFS (the defaults, 256 and 100, map onto each other).
+
+    >>> cfs_weight(256), cfs_weight(512), cfs_weight(32)
+    (100, 200, 12)
+    """
+    w = check_int("weight", weight, XEN_WEIGHT_MIN, XEN_WEIGHT_MAX)
+    return _clamp(round(w * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT), CGROUP2_WEIGHT_MIN,
+                  CGROUP2_WEIGHT_MAX)
+
+
+def quota_us(cap: int, vcpus: int, period_us: int = DEFAULT_PERIOD_US) -> int:
+    """libvirt's per-vCPU ``<quota>`` for a whole-VM cap in percent of one pCPU (-1: no cap).
+
+    ``<quota>`` limits *each* vCPU within ``<period>``, so a cap of 150 on a 2-vCPU VM is
+    75,000 us per vCPU per 100,000 us. libvirt accepts at least 1,000 us, so very small caps on
+    many vCPUs are rounded up to that.
+
+    >>> quota_us(150, 2), quota_us(0, 4), quota_us(1, 8)
+    (75000, -1, 1000)
+    """
+    n = check_int("vcpus", vcpus, 1, MAX_VCPUS)
+    c = check_int("cap", cap, 0, 100 * n)
+    period = check_int("period_us", period_us, PERIOD_US_MIN, PERIOD_US_MAX)
+    if c == 0:
+        return -1
+    return max(QUOTA_US_MIN, round(c / 100 * period / n))
+
+
 # --------------------------------------------------------------------------------------------
 # Workloads: what a guest's vCPUs do.
 # --------------------------------------------------------------------------------------------
@@ -208,8 +240,7 @@ class VM:
         if weight is None and cpu_weight is None:
             weight, cpu_weight = _Derived(XEN_DEFAULT_WEIGHT), _Derived(CGROUP2_DEFAULT_WEIGHT)
         elif cpu_weight is None:
-            cpu_weight = _Derived(_clamp(round(weight * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT),
-                                         CGROUP2_WEIGHT_MIN, CGROUP2_WEIGHT_MAX))
+            cpu_weight = _Derived(cfs_weight(weight))
         elif weight is None:
             weight = _Derived(_clamp(round(cpu_weight * XEN_DEFAULT_WEIGHT
                                            / CGROUP2_DEFAULT_WEIGHT),
@@ -237,8 +268,7 @@ class VM:
         if cap is None and quota is None:
             cap, quota = _Derived(0), _Derived(-1)
         elif quota is None:
-            quota = _Derived(-1 if cap == 0
-                             else max(QUOTA_US_MIN, round(cap / 100 * period / vcpus)))
+            quota = _Derived(quota_us(cap, vcpus, period))
         elif cap is None:
             cap = _Derived(0 if quota < 0
                            else _clamp(round(quota * vcpus * 100 / period), 1, 100 * vcpus))

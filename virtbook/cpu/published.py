@@ -19,7 +19,7 @@ import numpy as np
 
 from virtbook.cpu.classic import Job, classic
 from virtbook.cpu.engine import simulate
-from virtbook.cpu.model import VM, CPUBound, Credit, Host, IOBound
+from virtbook.cpu.model import VM, Credit, Host, IOBound
 from virtbook.validation import PublishedResult
 
 OSTEP = "arpacidusseau2018operating"

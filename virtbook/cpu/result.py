@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._core import CSTP, RDY, RUN, STATE_NAMES, WAIT
+from .._validate import check_int
+from ._core import CSTP, RDY, REASONS, RUN, STATE_NAMES, WAIT
 
 
 class Slice(NamedTuple):
@@ -275,11 +276,7 @@ class SimResult:
         when the run was asked for it (``simulate(..., trace=True)``); otherwise this raises a
         ValueError that says so.
         """
-        from .engine import REASONS
-
         if limit is not None:
-            from .._validate import check_int
-
             limit = check_int("limit", limit, 0)
         if not self._decisions:
             raise ValueError(

@@ -63,7 +63,7 @@ from typing import Callable
 from .._validate import check_int
 from .assembler import Program
 from .interpreter import DEFAULT_MAX_INSTRUCTIONS
-from .isa import BLOCK_ENDERS, WORD_MASK, Instruction, decode
+from .isa import BLOCK_ENDERS, WORD_MASK, Instruction
 from .state import CPUState, GuestFault, InstructionLimitExceeded
 
 __all__ = ["BlockTranslator", "TranslatedBlock", "TranslationStats", "DEFAULT_MAX_BLOCK_INSNS"]

@@ -41,7 +41,7 @@ def load() -> ModuleType:
     global _MODULE
     if _MODULE is None:
         try:
-            import libvirt  # noqa: PLC0415 - optional dependency, imported on first use
+            import libvirt  # optional dependency, imported on first use
         except ImportError as err:
             raise LibvirtMissing() from err
         libvirt.registerErrorHandler(_silent, None)

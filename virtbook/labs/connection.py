@@ -107,7 +107,7 @@ def summary(conn) -> HostSummary:
     driver = conn.getType()
     try:
         hv = _version(conn.getVersion()) if driver != "TEST" else None
-    except Exception:  # noqa: BLE001 - some drivers cannot report a hypervisor version
+    except Exception:  # some drivers cannot report a hypervisor version
         hv = None
     readonly = bool(getattr(conn, "_virtbook_readonly", False))
     return HostSummary(driver, display_uri(conn.getURI()), _version(conn.getLibVersion()), hv,
@@ -133,7 +133,7 @@ def show_advice(libvirt) -> bool:
     traceback itself). Returns False outside IPython, where nothing changes.
     """
     try:
-        from IPython import get_ipython  # noqa: PLC0415 - only inside a notebook
+        from IPython import get_ipython  # only inside a notebook
     except ImportError:
         return False
     shell = get_ipython()

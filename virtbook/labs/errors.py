@@ -256,8 +256,8 @@ def explain(error: BaseException) -> str:
         if "libvirt" in str(error) or getattr(error, "name", None) in ("libvirt", "libvirtmod"):
             return str(LibvirtMissing())
     if hasattr(error, "get_error_code") and hasattr(error, "get_error_message"):
-        from . import _libvirt  # noqa: PLC0415 - a libvirtError implies libvirt is importable
+        import libvirt  # a libvirtError implies libvirt is imported already
 
-        return _explain_libvirt(error, _libvirt.load())
+        return _explain_libvirt(error, libvirt)
     text = str(error).strip() or type(error).__name__
     return text if text.endswith(".") else text + "."

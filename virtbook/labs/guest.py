@@ -100,7 +100,7 @@ def _tool():
 
 def guest_files() -> GuestFiles:
     """The cached guest build for the current inputs; :class:`GuestMissing` when there is none."""
-    import json  # noqa: PLC0415
+    import json
 
     folder = _tool().cached()
     if folder is None:
@@ -111,7 +111,7 @@ def guest_files() -> GuestFiles:
 
 def _upload(conn, pool, name: str, path: Path):
     """A lab-owned raw volume ``name`` in the labs' pool holding the bytes of ``path``."""
-    from .vms import created, delete_volume  # noqa: PLC0415 - vms imports this module lazily
+    from .vms import created, delete_volume  # vms imports this module lazily
 
     libvirt = _libvirt.load()
     size = path.stat().st_size
@@ -146,7 +146,7 @@ def boot_files(conn) -> tuple[str, str]:
     QEMU need no access to this user's cache, and a remote daemon works too. Volumes left by an
     earlier run with the same build are reused.
     """
-    from .vms import lab_pool  # noqa: PLC0415
+    from .vms import lab_pool
 
     files = guest_files()
     pool = lab_pool(conn)
@@ -557,7 +557,7 @@ def boot_guest(dom, timeout: float = BOOT_TIMEOUT) -> Guest:
         if not kvm:
             raise
         reason = (err.get_error_message() if isinstance(err, libvirt.libvirtError) else str(err))
-    from .vms import DomainTypeChoice  # noqa: PLC0415
+    from .vms import DomainTypeChoice
 
     conn = dom.connect()
     conn._virtbook_domain_type = DomainTypeChoice(

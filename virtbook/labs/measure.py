@@ -121,7 +121,7 @@ def start_contending_guests(conn=None, *, names=("l5-low", "l5-high"), shares=(1
     """Create and boot one single-vCPU lab guest per name, every vCPU and QEMU thread pinned to
     ``host_cpu``, with the matching ``shares``; return the running guests (not yet spinning:
     call ``guest.spin()`` on each, then :func:`measure_cpu`)."""
-    from .vms import create_lab_vm  # noqa: PLC0415 - vms imports the guest module lazily
+    from .vms import create_lab_vm  # vms imports the guest module lazily
 
     conn = resolve(conn)
     names, shares = list(names), list(shares)

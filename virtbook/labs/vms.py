@@ -36,7 +36,7 @@ from .._validate import check_int
 from . import _libvirt
 from .connection import resolve
 from .errors import PREFIX, LabError, LabUnsupported, NameTaken, UuidInXML, WrongState
-from .ownership import (OWNER_NS, OWNER_PREFIX, POOL_NAME, has_owner_metadata, is_lab_owned,
+from .ownership import (OWNER_NS, OWNER_PREFIX, POOL_NAME, is_lab_owned,
                         lab_name, owned, owner_element, ownership, record_for)
 
 ET.register_namespace(OWNER_PREFIX, OWNER_NS)
@@ -344,7 +344,7 @@ def lab_vm_xml(name: str, disk_path: str | None = None, *, conn=None, lab: str =
     if choice.type == "test":
         os_xml = "<os><type>hvm</type><boot dev='hd'/></os>"
     elif guest:
-        from .guest import GUEST_DEVICES_XML, boot_files, guest_os_xml  # noqa: PLC0415
+        from .guest import GUEST_DEVICES_XML, boot_files, guest_os_xml
 
         os_xml = guest_os_xml(*boot_files(conn))
         extra = GUEST_DEVICES_XML
@@ -643,7 +643,7 @@ def cleanup(conn=None) -> CleanupReport:
         else:
             report.kept.append((check.what, "; ".join(check.reasons)))
     if record_for(conn).items("settings"):
-        from .ksm import restore_ksm  # noqa: PLC0415
+        from .ksm import restore_ksm
 
         report.restored = restore_ksm(conn)
     try:
@@ -713,7 +713,7 @@ def fingerprint(conn=None) -> dict[str, str]:
             continue
         for vol in pool.listAllVolumes(0):
             prints["volume:" + vol.key()] = str(vol.info()[1])
-    from . import ksm  # noqa: PLC0415
+    from . import ksm
 
     if ksm.unavailable(conn) is None:          # host-wide settings a lab may change (Lab L6)
         for knob, value in ksm.settings().items():

@@ -4,7 +4,7 @@ This module wires ipywidgets controls to two pure pieces and redraws; it holds n
 
 * :func:`virtbook.cpu.simulate` runs the scenario (the default is
   :func:`virtbook.cpu.default_scenario`: 4 pCPUs, 6 VMs, 10 s);
-* :class:`virtbook.cpu_plots.SchedulerDashboard` draws the timeline, share against entitlement,
+* :class:`virtbook.figures.cpu.SchedulerDashboard` draws the timeline, share against entitlement,
   %RDY/%CSTP and the wake-latency CDF, updating its artists in place and blitting.
 
 The controls are the parameters the real systems expose: pCPUs; per VM its vCPU count, a weight,
@@ -15,7 +15,8 @@ and for CFS it becomes the VM cgroup's ``cpu.weight`` at the same ratio to the d
 (256 -> 100, so 512 -> 200; kernel Documentation/admin-guide/cgroup-v2.rst, default 100). One cap
 drives both limits: Xen's ``cap`` in percent of one pCPU for the whole domain, and for CFS the
 per-vCPU ``<quota>`` per 100 ms ``<period>`` that gives the same total (libvirt formatdomain,
-"CPU Tuning": the quota applies to each vCPU).
+"CPU Tuning": the quota applies to each vCPU). Both conversions are the model's
+(:func:`virtbook.cpu.cfs_weight`, :func:`virtbook.cpu.quota_us`).
 
 Speed (the issue asks for at most 100 ms median per control change on the default scenario):
 :func:`simulation_window_ms` shortens the simulated window for the configurations the event-driven
@@ -27,16 +28,20 @@ precomputed runs (:func:`pcpu_sweep`) for everyone else, in one output.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from virtbook import cpu_plots, plots
+import ipywidgets as widgets
+
 from virtbook._validate import check_bool, check_choice, check_int, check_name
 from virtbook.cpu import (
-    CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SimResult, SpinLock,
-    default_scenario, simulate,
+    CFS, DEFAULT_PERIOD_US, VM, XEN_DEFAULT_WEIGHT, CPUBound, Credit, Host, Idle, IOBound,
+    RoundRobin, SimResult, SpinLock, cfs_weight, default_scenario, entitlement, quota_us, simulate,
 )
+from virtbook.figures import style
+from virtbook.figures.cpu import SchedulerDashboard, pcpus_text
+from virtbook.figures.sweep import png_bytes, sweep_html
+from virtbook.widgets.common import Demo, LiveView
 
 #: The workloads a VM can be given, with the default scenario's parameters.
 WORKLOADS: dict[str, Any] = {
@@ -50,14 +55,11 @@ COSCHEDULE = ("none", "relaxed", "strict")
 WEIGHTS = (32, 64, 128, 256, 512, 1024, 2048)
 MAX_PCPUS = 8
 MAX_VCPUS = 8
-PERIOD_US = 100_000
-XEN_DEFAULT_WEIGHT = 256
-CGROUP2_DEFAULT_WEIGHT = 100
 FULL_WINDOW_MS = 10_000.0
 MIN_WINDOW_MS = 1_000.0
 #: Busy vCPUs a full 10-second window is sized for (the default scenario has 10).
 REFERENCE_BUSY_VCPUS = 12
-#: The demo's figure in inches at ``plots.DPI``: 550 x 550 px, shown at that size to the right of
+#: The demo's figure in inches at ``style.DPI``: 550 x 550 px, shown at that size to the right of
 #: the 350 px column of controls, so both fit a 1366 x 768 screen in JupyterLab with its file
 #: browser open (about 930 px for an output).
 DEMO_FIGSIZE = (5.5, 5.5)
@@ -135,33 +137,6 @@ def default_settings() -> DemoSettings:
                         coschedule=kwargs["coschedule"], seed=kwargs["seed"])
 
 
-def cfs_weight(weight: int) -> int:
-    """The cgroup v2 ``cpu.weight`` that stands in the same ratio to 100 as ``weight`` to 256.
-
-    >>> cfs_weight(256), cfs_weight(512), cfs_weight(32)
-    (100, 200, 12)
-    """
-    w = check_int("weight", weight, 1, 65535)
-    return min(10000, max(1, round(w * CGROUP2_DEFAULT_WEIGHT / XEN_DEFAULT_WEIGHT)))
-
-
-def quota_us(cap: int, vcpus: int, period_us: int = PERIOD_US) -> int:
-    """libvirt's per-vCPU ``<quota>`` for a whole-VM cap in percent of one pCPU (-1: no cap).
-
-    ``<quota>`` limits *each* vCPU within ``<period>``, so a cap of 150 on a 2-vCPU VM is
-    75,000 us per vCPU per 100,000 us. libvirt accepts at least 1,000 us, so very small caps on
-    many vCPUs are rounded up to that.
-
-    >>> quota_us(150, 2), quota_us(0, 4), quota_us(1, 8)
-    (75000, -1, 1000)
-    """
-    c = check_int("cap", cap, 0, 100 * MAX_VCPUS)
-    n = check_int("vcpus", vcpus, 1, MAX_VCPUS)
-    if c == 0:
-        return -1
-    return max(1000, round(c / 100 * period_us / n))
-
-
 def simulation_window_ms(settings: DemoSettings) -> float:
     """How much time the demo simulates: 10 s, or less where a run would take too long.
 
@@ -201,7 +176,7 @@ def scenario_from_settings(settings: DemoSettings) -> tuple[Host, list[VM], dict
         cap = min(row.cap, 100 * row.vcpus)
         vms.append(VM(row.name, vcpus=row.vcpus, weight=row.weight, cap=cap,
                       cpu_weight=cfs_weight(row.weight), quota_us=quota_us(cap, row.vcpus),
-                      period_us=PERIOD_US, workload=WORKLOADS[row.workload]))
+                      period_us=DEFAULT_PERIOD_US, workload=WORKLOADS[row.workload]))
     if settings.scheduler == "credit":
         scheduler: Any = Credit(boost=settings.boost)
     elif settings.scheduler == "cfs":
@@ -220,7 +195,7 @@ def scenario_from_settings(settings: DemoSettings) -> tuple[Host, list[VM], dict
 def title_for(settings: DemoSettings, duration_ms: float) -> str:
     """The figure title: scheduler, co-scheduling, BOOST, and how much time was simulated."""
     names = {"credit": "Xen credit", "cfs": "Linux CFS (KVM)", "rr": "round robin"}
-    parts = [f"{names[settings.scheduler]} on {cpu_plots.pcpus_text(settings.pcpus)}"]
+    parts = [f"{names[settings.scheduler]} on {pcpus_text(settings.pcpus)}"]
     if settings.coschedule != "none":
         parts.append(f"{settings.coschedule} co-scheduling")
     if settings.scheduler == "credit" and not settings.boost:
@@ -231,7 +206,7 @@ def title_for(settings: DemoSettings, duration_ms: float) -> str:
     return ", ".join(parts) + "\n" + window
 
 
-def render(settings: DemoSettings, board: cpu_plots.SchedulerDashboard) -> tuple[SimResult, bytes]:
+def render(settings: DemoSettings, board: SchedulerDashboard) -> tuple[SimResult, bytes]:
     """One control change: simulate ``settings`` and redraw ``board``; return (result, PNG).
 
     This is the widget's whole update callback apart from reading the controls, and what
@@ -239,12 +214,12 @@ def render(settings: DemoSettings, board: cpu_plots.SchedulerDashboard) -> tuple
     """
     host, vms, kwargs = scenario_from_settings(settings)
     result = simulate(host, vms, **kwargs)
-    entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
+    entitled = entitlement(host, vms, kwargs["scheduler"])
     board.update(result, entitled, title_for(settings, kwargs["duration_ms"]))
     return result, board.png()
 
 
-def demo_dashboard(vm_names, pixel_ratio: int = 1) -> cpu_plots.SchedulerDashboard:
+def demo_dashboard(vm_names, pixel_ratio: int = 1) -> SchedulerDashboard:
     """The demo's figure: the four panels at :data:`DEMO_FIGSIZE`, compact type, blitting.
 
     ``pixel_ratio`` 1 draws it at the size JupyterLab shows it (550 x 550 px); 2 draws twice as
@@ -253,14 +228,14 @@ def demo_dashboard(vm_names, pixel_ratio: int = 1) -> cpu_plots.SchedulerDashboa
     the 100 ms budget on a small machine: 1 is the default.
     """
     ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
-    return cpu_plots.SchedulerDashboard(vm_names, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
-                                        blit=True, compact=True, dpi=plots.DPI * ratio)
+    return SchedulerDashboard(vm_names, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
+                              blit=True, compact=True, dpi=style.DPI * ratio)
 
 
 def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
                note: str | None = None) -> str:
     """The kernel-free view for the HTML book: the default scenario's dashboard for each host
-    size in ``pcpus``, behind a slider (:func:`virtbook.plots.sweep_html`, which shows ``note``
+    size in ``pcpus``, behind a slider (:func:`virtbook.sweep_html`, which shows ``note``
     where its script does not run).
 
     The frames are the live demo's figure (:func:`demo_dashboard`), so a reader sees the same
@@ -276,23 +251,23 @@ def pcpu_sweep(pcpus: tuple[int, ...] = (2, 3, 4, 5, 6), start: int = 4,
         settings = replace(default_settings(), pcpus=check_int("pcpus", p, 1, MAX_PCPUS))
         host, vms, kwargs = scenario_from_settings(settings)
         result = simulate(host, vms, **kwargs)
-        entitled = cpu_plots.entitlement(host, vms, kwargs["scheduler"])
-        board = cpu_plots.SchedulerDashboard(result.vm_names, width=DEMO_FIGSIZE[0],
-                                             height=DEMO_FIGSIZE[1], compact=True)
+        entitled = entitlement(host, vms, kwargs["scheduler"])
+        board = SchedulerDashboard(result.vm_names, width=DEMO_FIGSIZE[0],
+                                   height=DEMO_FIGSIZE[1], compact=True)
         fig = board.update(result, entitled, title_for(settings, kwargs["duration_ms"]))
-        frames.append(plots.png_bytes(fig, dpi=plots.DPI, colors=256))
-        labels.append(cpu_plots.pcpus_text(p))
+        frames.append(png_bytes(fig, dpi=style.DPI, colors=256))
+        labels.append(pcpus_text(p))
         busiest = max(result.ready_pct, key=lambda name: result.ready_pct[name])
         shares = ", ".join(f"{name} {share:.2f}" for name, share in result.cpu_share.items())
-        alts.append(f"Scheduler dashboard for the default scenario on {cpu_plots.pcpus_text(p)}. "
+        alts.append(f"Scheduler dashboard for the default scenario on {pcpus_text(p)}. "
                     f"CPU shares in "
                     f"pCPUs: {shares}. The VM that waits most, {busiest}, is ready but not "
                     f"running {result.ready_pct[busiest]:.0f} percent of the time.")
-    return plots.sweep_html(frames, labels, alts, name="cpu-pcpus", parameter="Physical CPUs",
-                            start=pcpus.index(start), note=note)
+    return sweep_html(frames, labels, alts, name="cpu-pcpus", parameter="Physical CPUs",
+                      start=pcpus.index(start), note=note)
 
 
-def scheduler_demo(settings: DemoSettings | None = None, pixel_ratio: int = 1):
+class SchedulerDemo(Demo):
     """The widget: a column of controls (the host, the scheduler, a row per VM) beside the live
     dashboard, both visible at once on a 1366 x 768 screen.
 
@@ -301,123 +276,119 @@ def scheduler_demo(settings: DemoSettings | None = None, pixel_ratio: int = 1):
     drag is one simulation; a VM's vCPUs, weight and workload are menus, and its cap a number
     box (0 to 800 in steps of 10) that updates on Enter or when it loses focus. A configuration
     the simulator refuses (strict co-scheduling of a VM wider than the host) leaves the last
-    figure in place and explains why in the status line. The returned box keeps, in
-    ``update_times``, the seconds each control change took in the kernel.
+    figure in place and explains why in the status line (:attr:`summary`).
     """
-    import ipywidgets as widgets
 
-    start = settings if settings is not None else default_settings()
-    if not isinstance(start, DemoSettings):
-        raise ValueError(f"settings must be a DemoSettings or None, got {start!r}")
-    board = demo_dashboard([v.name for v in start.vms], pixel_ratio)
-    column = f"{CONTROLS_WIDTH_PX}px"
-    label = {"description_width": "86px"}
-
-    pcpus = widgets.IntSlider(value=start.pcpus, min=1, max=MAX_PCPUS, description="pCPUs",
-                              continuous_update=False, style=label,
-                              layout=widgets.Layout(width=column, grid_area="pcpus"))
-    scheduler = widgets.Dropdown(options=[("Xen credit", "credit"), ("Linux CFS (KVM)", "cfs"),
-                                          ("round robin", "rr")],
-                                 value=start.scheduler, description="scheduler", style=label,
-                                 layout=widgets.Layout(width=column, grid_area="scheduler"))
-    coschedule = widgets.Dropdown(options=list(COSCHEDULE), value=start.coschedule,
-                                  description="co-schedule", style=label,
-                                  layout=widgets.Layout(width="210px", grid_area="coschedule"))
-    boost = widgets.Checkbox(value=start.boost, description="BOOST (credit)", indent=False,
-                             layout=widgets.Layout(width="130px", grid_area="boost"))
-    top = widgets.GridBox([pcpus, scheduler, coschedule, boost], layout=widgets.Layout(
-        width=column, grid_template_columns="215px 135px",
-        grid_template_areas='"pcpus pcpus" "scheduler scheduler" "coschedule boost"'))
-
-    rows = []
-    header = [widgets.HTML(f"<b>{h}</b>") for h in ("VM", "vCPUs", "weight", "cap %", "workload")]
-    cells: list = list(header)
-    fill = widgets.Layout(width="auto")
-    for v in start.vms:
-        row = {
-            "vcpus": widgets.Dropdown(options=list(range(1, MAX_VCPUS + 1)), value=v.vcpus,
-                                      layout=fill),
-            "weight": widgets.Dropdown(options=list(WEIGHTS) if v.weight in WEIGHTS
-                                       else sorted({*WEIGHTS, v.weight}),
-                                       value=v.weight, layout=fill),
-            "cap": widgets.BoundedIntText(value=v.cap, min=0, max=100 * MAX_VCPUS, step=10,
-                                          continuous_update=False, layout=fill),
-            "workload": widgets.Dropdown(options=list(WORKLOADS), value=v.workload, layout=fill),
+    def __init__(self, settings: DemoSettings | None = None, pixel_ratio: int = 1) -> None:
+        start = settings if settings is not None else default_settings()
+        if not isinstance(start, DemoSettings):
+            raise ValueError(f"settings must be a DemoSettings or None, got {start!r}")
+        self._start = start
+        self.board = demo_dashboard([v.name for v in start.vms], pixel_ratio)
+        column = f"{CONTROLS_WIDTH_PX}px"
+        label = {"description_width": "86px"}
+        inputs = {
+            "pcpus": widgets.IntSlider(value=start.pcpus, min=1, max=MAX_PCPUS,
+                                       description="pCPUs", continuous_update=False, style=label,
+                                       layout=widgets.Layout(width=column, grid_area="pcpus")),
+            "scheduler": widgets.Dropdown(
+                options=[("Xen credit", "credit"), ("Linux CFS (KVM)", "cfs"),
+                         ("round robin", "rr")],
+                value=start.scheduler, description="scheduler", style=label,
+                layout=widgets.Layout(width=column, grid_area="scheduler")),
+            "coschedule": widgets.Dropdown(options=list(COSCHEDULE), value=start.coschedule,
+                                           description="co-schedule", style=label,
+                                           layout=widgets.Layout(width="210px",
+                                                                 grid_area="coschedule")),
+            "boost": widgets.Checkbox(value=start.boost, description="BOOST (credit)",
+                                      indent=False,
+                                      layout=widgets.Layout(width="130px", grid_area="boost")),
         }
-        rows.append((v.name, row))
-        cells += [widgets.Label(v.name), row["vcpus"], row["weight"], row["cap"], row["workload"]]
-    grid = widgets.GridBox(cells, layout=widgets.Layout(
-        width=column, grid_template_columns="52px 46px 64px 58px 106px", grid_gap="2px 4px"))
+        fill = widgets.Layout(width="auto")
+        #: Per VM, its name and its four controls (keys ``<name>:vcpus`` ... in ``inputs``).
+        self.rows: list[tuple[str, dict]] = []
+        for v in start.vms:
+            row = {
+                "vcpus": widgets.Dropdown(options=list(range(1, MAX_VCPUS + 1)), value=v.vcpus,
+                                          layout=fill),
+                "weight": widgets.Dropdown(options=list(WEIGHTS) if v.weight in WEIGHTS
+                                           else sorted({*WEIGHTS, v.weight}),
+                                           value=v.weight, layout=fill),
+                "cap": widgets.BoundedIntText(value=v.cap, min=0, max=100 * MAX_VCPUS, step=10,
+                                              continuous_update=False, layout=fill),
+                "workload": widgets.Dropdown(options=list(WORKLOADS), value=v.workload,
+                                             layout=fill),
+            }
+            self.rows.append((v.name, row))
+            inputs.update({f"{v.name}:{key}": control for key, control in row.items()})
+        super().__init__(inputs, image_layout=widgets.Layout(
+            width=f"{DEMO_FIGSIZE[0] * style.DPI:.0f}px",
+            height=f"{DEMO_FIGSIZE[1] * style.DPI:.0f}px", flex="0 0 auto"),
+            summary_layout=widgets.Layout(width=column))
+        # Draw the axes for every host size now, so the pCPU slider answers with a blit.
+        self.board.prewarm(range(1, MAX_PCPUS + 1))
 
-    image = widgets.Image(format="png", layout=widgets.Layout(
-        width=f"{DEMO_FIGSIZE[0] * plots.DPI:.0f}px",
-        height=f"{DEMO_FIGSIZE[1] * plots.DPI:.0f}px", flex="0 0 auto"))
-    status = widgets.HTML(layout=widgets.Layout(width=column))
+    def read(self) -> DemoSettings:
+        i = self.inputs
+        vms = tuple(VMSettings(name, r["vcpus"].value, r["weight"].value, r["cap"].value,
+                               r["workload"].value) for name, r in self.rows)
+        return replace(self._start, vms=vms, pcpus=i["pcpus"].value,
+                       scheduler=i["scheduler"].value, coschedule=i["coschedule"].value,
+                       boost=i["boost"].value)
 
-    def read() -> DemoSettings:
-        vms = tuple(
-            VMSettings(name, r["vcpus"].value, r["weight"].value, r["cap"].value,
-                       r["workload"].value)
-            for name, r in rows
-        )
-        return replace(start, vms=vms, pcpus=pcpus.value, scheduler=scheduler.value,
-                       coschedule=coschedule.value, boost=boost.value)
-
-    update_times: list[float] = []
-
-    def redraw(change=None) -> None:
-        start_s = time.perf_counter()
+    def render(self, settings: DemoSettings) -> tuple[bytes | None, str]:
         try:
-            current = read()
-            result, png = render(current, board)
+            result, png = render(settings, self.board)
         except ValueError as err:
-            status.value = f"<span style='color:#D55E00'>Not simulated: {err}</span>"
-            return
-        image.value = png
+            return None, f"<span style='color:#D55E00'>Not simulated: {err}</span>"
         worst = max(result.vcpu_ready_pct.values()) if result.vcpu_ready_pct else 0.0
-        status.value = (f"total CPU used: {result.total_run_ms / result.duration_ms:.2f} of "
-                        f"{cpu_plots.pcpus_text(result.pcpus)}<br>highest %RDY of any vCPU: "
-                        f"{worst:.1f}%")
-        if change is not None:
-            update_times.append(time.perf_counter() - start_s)
+        return png, (f"total CPU used: {result.total_run_ms / result.duration_ms:.2f} of "
+                     f"{pcpus_text(result.pcpus)}<br>highest %RDY of any vCPU: {worst:.1f}%")
 
-    for w in (pcpus, scheduler, coschedule, boost):
-        w.observe(redraw, names="value")
-    for _, r in rows:
-        for w in r.values():
-            w.observe(redraw, names="value")
-    redraw()
-    # Draw the axes for every host size now, so the pCPU slider answers with a blit.
-    board.prewarm(range(1, MAX_PCPUS + 1))
-    controls = widgets.VBox([top, grid, status], layout=widgets.Layout(
-        width=column, flex="0 0 auto", grid_gap="8px"))
-    box = widgets.HBox([controls, image], layout=widgets.Layout(
-        flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))
-    #: Seconds each control change took in the kernel (read, simulate, redraw, PNG, show), for
-    #: the JupyterLab test, which sets them against what the browser measures.
-    box.update_times = update_times
-    return box
+    def layout(self) -> widgets.Box:
+        column = f"{CONTROLS_WIDTH_PX}px"
+        i = self.inputs
+        top = widgets.GridBox([i["pcpus"], i["scheduler"], i["coschedule"], i["boost"]],
+                              layout=widgets.Layout(
+            width=column, grid_template_columns="215px 135px",
+            grid_template_areas='"pcpus pcpus" "scheduler scheduler" "coschedule boost"'))
+        cells: list = [widgets.HTML(f"<b>{h}</b>")
+                       for h in ("VM", "vCPUs", "weight", "cap %", "workload")]
+        for name, row in self.rows:
+            cells += [widgets.Label(name), row["vcpus"], row["weight"], row["cap"],
+                      row["workload"]]
+        grid = widgets.GridBox(cells, layout=widgets.Layout(
+            width=column, grid_template_columns="52px 46px 64px 58px 106px", grid_gap="2px 4px"))
+        controls = widgets.VBox([top, grid, self.summary], layout=widgets.Layout(
+            width=column, flex="0 0 auto", grid_gap="8px"))
+        return widgets.HBox([controls, self.image], layout=widgets.Layout(
+            flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))
 
 
-def scheduler_explorer() -> plots.LiveView:
+def scheduler_demo(settings: DemoSettings | None = None, pixel_ratio: int = 1) -> widgets.HBox:
+    """The box of a :class:`SchedulerDemo`: the controls beside the live dashboard. It keeps, in
+    ``update_times``, the seconds each control change took in the kernel."""
+    return SchedulerDemo(settings, pixel_ratio).widget
+
+
+def scheduler_explorer() -> LiveView:
     """Chapter 5's demo as one output: the live :func:`scheduler_demo` once the reader's kernel
     runs the cell, and the kernel-free :func:`pcpu_sweep` in the HTML book and in a notebook that
-    has been opened but not run yet (:class:`virtbook.plots.LiveView`)."""
+    has been opened but not run yet (:class:`virtbook.LiveView`)."""
     note = ("Precomputed runs of the default scenario. Run this cell (or Run All) for the live "
             "demo, which changes every parameter.")
-    return plots.LiveView(scheduler_demo(), pcpu_sweep(note=note),
+    return LiveView(scheduler_demo(), pcpu_sweep(note=note),
                           "The vCPU scheduling demo: run the cell in a notebook to use it.")
 
 
 __all__ = [
     "DemoSettings",
+    "SchedulerDemo",
     "VMSettings",
     "WORKLOADS",
-    "cfs_weight",
     "default_settings",
     "demo_dashboard",
     "pcpu_sweep",
-    "quota_us",
     "render",
     "scenario_from_settings",
     "scheduler_demo",

@@ -11,7 +11,7 @@ Nothing here models memory. :class:`Controls` holds the control values and :func
 turns them into the simulator's configuration (a :class:`~virtbook.memory.config.Host`, a list of
 :class:`~virtbook.memory.config.VM` and the keyword arguments of
 :func:`~virtbook.memory.sim.simulate`); :class:`OvercommitExplorer` runs the simulator on every
-change and hands the result to :class:`virtbook.memory_plots.Dashboard`, which redraws in place.
+change and hands the result to :class:`virtbook.figures.memory.Dashboard`, which redraws in place.
 With the default controls the explorer shows exactly ``default_scenario()``.
 
 How a control maps onto the model (names as in the systems they come from):
@@ -45,16 +45,20 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import plots
-from .._validate import check_bool, check_choice, check_int, check_real
-from ..memory import TECHNIQUES, VM, Host, Phase, Result, default_scenario, simulate
-from ..memory_plots import Dashboard
+import ipywidgets as widgets
+
+from virtbook._validate import check_bool, check_choice, check_int, check_real
+from virtbook.figures import style
+from virtbook.figures.memory import Dashboard
+from virtbook.figures.sweep import png_bytes, sweep_html
+from virtbook.memory import TECHNIQUES, VM, Host, Phase, Result, default_scenario, simulate
+from virtbook.widgets.common import Demo, LiveView
 
 #: Choices of the guest-OS control.
 GUEST_OS = ("mixed", "linux", "windows")
 #: Shift of the workloads of each further round of copies, in seconds.
 COPY_OFFSET_S = 45.0
-#: The explorer's figure in inches at ``plots.DPI``: 560 x 550 px, shown at that size to the right
+#: The explorer's figure in inches at ``style.DPI``: 560 x 550 px, shown at that size to the right
 #: of the 340 px column of controls, so both fit a 1366 x 768 screen in JupyterLab with its file
 #: browser open (about 930 px for an output).
 DEMO_FIGSIZE = (5.6, 5.5)
@@ -178,13 +182,13 @@ def demo_dashboard(result: Result, pixel_ratio: int = 1) -> Dashboard:
     the cost per change (over the 100 ms budget on a small machine): 1 is the default."""
     ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
     return Dashboard(result, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1],
-                     dpi=plots.DPI * ratio, blit=True, compact=True)
+                     dpi=style.DPI * ratio, blit=True, compact=True)
 
 
 def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16,
               note: Optional[str] = None) -> str:
     """The kernel-free view for the HTML book: the default scenario's dashboard for each host
-    size in ``ram_gib``, behind a slider (:func:`virtbook.plots.sweep_html`, which shows ``note``
+    size in ``ram_gib``, behind a slider (:func:`virtbook.sweep_html`, which shows ``note``
     where its script does not run). The frames are the explorer's own figure, so a reader sees
     the same picture before and after running the notebook.
 
@@ -199,7 +203,7 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16,
     for gib in ram_gib:
         result = run(Controls(ram_gib=gib))
         fig = Dashboard(result, width=DEMO_FIGSIZE[0], height=DEMO_FIGSIZE[1], compact=True).fig
-        frames.append(plots.png_bytes(fig, dpi=plots.DPI, colors=256))
+        frames.append(png_bytes(fig, dpi=style.DPI, colors=256))
         labels.append(f"{gib} GiB")
         s = result.summary()
         slow = max(result.slowdown, key=result.slowdown.get)
@@ -210,17 +214,17 @@ def ram_sweep(ram_gib: tuple[int, ...] = (12, 16, 20, 24, 28), start: int = 16,
                     f"state {s['worst_state']}, lowest free memory {s['min_free_mb']:.0f} MiB; "
                     f"reclaimed at the end: {rec}; slowest VM {slow}, "
                     f"{result.slowdown[slow]:.2f} times slower{waited}.")
-    return plots.sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
-                            start=ram_gib.index(start), note=note)
+    return sweep_html(frames, labels, alts, name="memory-ram", parameter="Host RAM",
+                      start=ram_gib.index(start), note=note)
 
 
-class OvercommitExplorer:
+class OvercommitExplorer(Demo):
     """Controls, a summary line and the dashboard image; every change re-simulates and redraws.
 
     ``explorer.widget`` is the ipywidgets box to display. :meth:`apply` is the update callback
     (scenario -> simulate -> redraw -> PNG); it returns the seconds it took, and the benchmark in
     ``benchmarks/bench_memory_widget.py`` times it. The image is drawn by a blitting
-    :class:`~virtbook.memory_plots.Dashboard` with the Agg canvas, so no figure is created per
+    :class:`~virtbook.figures.memory.Dashboard` with the Agg canvas, so no figure is created per
     change.
 
     The controls stand in a column beside the figure, which is shown at the size it is drawn
@@ -229,117 +233,101 @@ class OvercommitExplorer:
     """
 
     def __init__(self, controls: Optional[Controls] = None, pixel_ratio: int = 1) -> None:
-        import ipywidgets as w
-
         c = Controls() if controls is None else controls
         if not isinstance(c, Controls):
             raise ValueError(f"controls must be a Controls, got {type(c).__name__}")
+        self._pixel_ratio = check_int("pixel_ratio", pixel_ratio, 1, 2)
         self._controls = c
-        self.result: Result = run(c)
-        self.dashboard = demo_dashboard(self.result, pixel_ratio)
+        self.result: Result | None = None
+        self.dashboard: Dashboard | None = None
         #: Seconds the last update took: (simulate, redraw and encode).
         self.last_timing: tuple[float, float] = (0.0, 0.0)
-        self._syncing = False
         column = f"{CONTROLS_WIDTH_PX}px"
-        style = {"description_width": "76px"}
-        lay = w.Layout(width=column)
-        slider = dict(continuous_update=False, style=style, layout=lay)
-        self.inputs = {
-            "ram_gib": w.IntSlider(value=c.ram_gib, min=4, max=64, step=1,
-                                   description="RAM (GiB)", tooltip="the host's RAM",
-                                   **slider),
-            "n_vms": w.IntSlider(value=c.n_vms, min=1, max=12, step=1, description="VMs",
-                                 **slider),
-            "size_scale": w.FloatSlider(value=c.size_scale, min=0.25, max=2.0, step=0.25,
-                                        description="VM size \N{MULTIPLICATION SIGN}",
-                                        tooltip="every VM's memory, times the default", **slider),
-            "activity": w.FloatSlider(value=c.activity, min=0.25, max=2.0, step=0.25,
-                                      description="activity \N{MULTIPLICATION SIGN}",
-                                      tooltip="every VM's active memory, times the default",
-                                      **slider),
-            "tau": w.FloatSlider(value=c.tau, min=0.0, max=0.95, step=0.05,
-                                 description="idle tax \N{GREEK SMALL LETTER TAU}", **slider),
-            "guest_os": w.Dropdown(options=list(GUEST_OS), value=c.guest_os,
-                                   description="guest OS", style=style, layout=lay),
-            "salting": w.Checkbox(value=c.salting, description="salting (no inter-VM sharing)",
-                                  indent=False, layout=lay),
+        style_ = {"description_width": "76px"}
+        lay = widgets.Layout(width=column)
+        slider = dict(continuous_update=False, style=style_, layout=lay)
+        inputs = {
+            "ram_gib": widgets.IntSlider(value=c.ram_gib, min=4, max=64, step=1,
+                                         description="RAM (GiB)", tooltip="the host's RAM",
+                                         **slider),
+            "n_vms": widgets.IntSlider(value=c.n_vms, min=1, max=12, step=1, description="VMs",
+                                       **slider),
+            "size_scale": widgets.FloatSlider(
+                value=c.size_scale, min=0.25, max=2.0, step=0.25,
+                description="VM size \N{MULTIPLICATION SIGN}",
+                tooltip="every VM's memory, times the default", **slider),
+            "activity": widgets.FloatSlider(
+                value=c.activity, min=0.25, max=2.0, step=0.25,
+                description="activity \N{MULTIPLICATION SIGN}",
+                tooltip="every VM's active memory, times the default", **slider),
+            "tau": widgets.FloatSlider(value=c.tau, min=0.0, max=0.95, step=0.05,
+                                       description="idle tax \N{GREEK SMALL LETTER TAU}",
+                                       **slider),
+            "guest_os": widgets.Dropdown(options=list(GUEST_OS), value=c.guest_os,
+                                         description="guest OS", style=style_, layout=lay),
+            "salting": widgets.Checkbox(value=c.salting,
+                                        description="salting (no inter-VM sharing)",
+                                        indent=False, layout=lay),
         }
         for t in TECHNIQUES:
             label = {"balloon": "ballooning", "share": "page sharing", "compress": "compression",
                      "swap": "hypervisor swapping"}[t]
-            self.inputs[t] = w.Checkbox(value=getattr(c, t), description=label, indent=False,
-                                        layout=w.Layout(width="auto"))
-        self.summary = w.HTML(value=summary_html(self.result), layout=lay)
-        width, height = (round(x * plots.DPI) for x in DEMO_FIGSIZE)
-        self.image = w.Image(value=self.dashboard.png(), format="png", layout=w.Layout(
-            width=f"{width}px", height=f"{height}px", flex="0 0 auto"))
-        i = self.inputs
-        techniques = w.GridBox([i[t] for t in TECHNIQUES], layout=w.Layout(
-            width=column, grid_template_columns="1fr 1fr", grid_gap="0 6px"))
-        controls = w.VBox([
-            *(i[name] for name in ("ram_gib", "n_vms", "size_scale", "activity", "tau",
-                                   "guest_os")),
-            techniques, i["salting"], self.summary,
-        ], layout=w.Layout(width=column, flex="0 0 auto"))
-        # The controls' column beside the figure; on a narrower screen the figure wraps below.
-        self.widget = w.VBox([w.HBox([controls, self.image], layout=w.Layout(
-            flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))])
-        #: Seconds each control change took in the kernel (:meth:`apply`), also reachable from
-        #: the widget, for the JupyterLab test, which sets them against what the browser measures.
-        self.update_times: list[float] = []
-        self.widget.update_times = self.update_times
-        for widget in self.inputs.values():
-            widget.observe(self._on_change, names="value")
+            inputs[t] = widgets.Checkbox(value=getattr(c, t), description=label, indent=False,
+                                         layout=widgets.Layout(width="auto"))
+        width, height = (round(x * style.DPI) for x in DEMO_FIGSIZE)
+        super().__init__(inputs, image_layout=widgets.Layout(
+            width=f"{width}px", height=f"{height}px", flex="0 0 auto"), summary_layout=lay)
 
     @property
     def controls(self) -> Controls:
         """The control values the explorer shows now."""
         return self._controls
 
-    def _on_change(self, _change=None) -> None:
-        if self._syncing:
-            return
-        values = {name: widget.value for name, widget in self.inputs.items()}
-        self.update_times.append(self.apply(dataclasses.replace(self._controls, **values)))
+    def read(self) -> Controls:
+        values = {name: control.value for name, control in self.inputs.items()}
+        return dataclasses.replace(self._controls, **values)
 
-    def apply(self, controls: Controls) -> float:
-        """Simulate ``controls`` and redraw; returns the seconds the update took."""
+    def render(self, controls: Controls) -> tuple[bytes, str]:
+        """Simulate ``controls`` and redraw the dashboard: (PNG, summary)."""
         if not isinstance(controls, Controls):
             raise ValueError(f"controls must be a Controls, got {type(controls).__name__}")
         t0 = time.perf_counter()
-        self.result = run(controls)
+        result = run(controls)
         t1 = time.perf_counter()
-        self.dashboard.update(self.result)
+        if self.dashboard is None:
+            self.dashboard = demo_dashboard(result, self._pixel_ratio)
+        else:
+            self.dashboard.update(result)
         png = self.dashboard.png()
-        t2 = time.perf_counter()
+        self.last_timing = (t1 - t0, time.perf_counter() - t1)
+        self.result = result
+        return png, summary_html(result)
+
+    def show_settings(self, controls: Controls) -> None:
         self._controls = controls
-        self._syncing = True
-        try:  # show the values applied, without triggering another update
-            for name, widget in self.inputs.items():
-                widget.value = getattr(controls, name)
-        finally:
-            self._syncing = False
-        self.summary.value = summary_html(self.result)
-        self.image.value = png
-        self.last_timing = (t1 - t0, t2 - t1)
-        return time.perf_counter() - t0
+        for name, control in self.inputs.items():
+            control.value = getattr(controls, name)
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def explorer(**controls) -> OvercommitExplorer:
-    """An :class:`OvercommitExplorer` started from ``Controls(**controls)``."""
-    return OvercommitExplorer(Controls(**controls))
+    def layout(self) -> widgets.Box:
+        column = f"{CONTROLS_WIDTH_PX}px"
+        i = self.inputs
+        techniques = widgets.GridBox([i[t] for t in TECHNIQUES], layout=widgets.Layout(
+            width=column, grid_template_columns="1fr 1fr", grid_gap="0 6px"))
+        controls = widgets.VBox([
+            *(i[name] for name in ("ram_gib", "n_vms", "size_scale", "activity", "tau",
+                                   "guest_os")),
+            techniques, i["salting"], self.summary,
+        ], layout=widgets.Layout(width=column, flex="0 0 auto"))
+        # The controls' column beside the figure; on a narrower screen the figure wraps below.
+        return widgets.VBox([widgets.HBox([controls, self.image], layout=widgets.Layout(
+            flex_flow="row wrap", align_items="flex-start", grid_gap="12px"))])
 
 
-def overcommit_explorer() -> plots.LiveView:
+def overcommit_explorer() -> LiveView:
     """Chapter 6's demo as one output: the live :class:`OvercommitExplorer` once the reader's
     kernel runs the cell, and the kernel-free :func:`ram_sweep` in the HTML book and in a
-    notebook that has been opened but not run yet (:class:`virtbook.plots.LiveView`)."""
+    notebook that has been opened but not run yet (:class:`virtbook.LiveView`)."""
     note = ("Precomputed runs of the default scenario. Run this cell (or Run All) for the live "
             "explorer, which changes every control.")
-    return plots.LiveView(OvercommitExplorer().widget, ram_sweep(note=note),
+    return LiveView(OvercommitExplorer().widget, ram_sweep(note=note),
                           "The memory overcommit explorer: run the cell in a notebook to use it.")

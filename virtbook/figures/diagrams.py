@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from . import plots
-from ._validate import check_choice, check_name, check_real
+from virtbook._validate import check_choice, check_name, check_real
+from virtbook.figures import style
 
 __all__ = ["Box", "Arrow", "Diagram", "KINDS", "container_stack", "kubernetes_cluster", "draw",
            "describe"]
@@ -58,7 +58,7 @@ KINDS: dict[str, str] = {
     "node": "node component",
     "region": "",
 }
-#: The colour and hatch (index into :mod:`virtbook.plots`' palette and hatches) of each kind.
+#: The colour and hatch (index into :mod:`virtbook.figures.style`' palette and hatches) of each kind.
 #: Kinds that share a style never appear in the same diagram (:class:`Diagram` checks this).
 _STYLE_INDEX = {"user": 0, "runtime": 1, "node": 1, "kernel": 2, "image": 3, "workload": 4,
                 "control": 5, "store": 6, "hardware": 7, "region": -1}
@@ -255,7 +255,7 @@ def _anchors(a: Box, b: Box) -> tuple[tuple[float, float], tuple[float, float]]:
     x-range) are joined from facing side edges, others from facing top and bottom edges; where
     the two edges share a range the arrow runs straight across its middle, else from centre to
     centre of the edges."""
-    (ax, ay), (bx, by) = a.center, b.center
+    (_, ay), (_, by) = a.center, b.center
     if a.x >= b.x + b.w or b.x >= a.x + a.w:           # side by side
         lo, hi = max(a.y, b.y), min(a.y + a.h, b.y + b.h)
         ya, yb = ((lo + hi) / 2,) * 2 if lo < hi else (ay, by)
@@ -269,10 +269,10 @@ def _anchors(a: Box, b: Box) -> tuple[tuple[float, float], tuple[float, float]]:
     return (xa, a.y + a.h), (xb, b.y)
 
 
-def draw(diagram: Diagram, *, width: float = plots.COLUMN_WIDTH, height: float = 4.6) -> Figure:
+def draw(diagram: Diagram, *, width: float = style.COLUMN_WIDTH, height: float = 4.6) -> Figure:
     """The diagram as a figure: filled, hatched boxes by kind, unfilled labelled regions, arrows
     with their labels, and a legend naming each kind that appears."""
-    fig, ax = plots.figure(width=width, height=height)
+    fig, ax = style.figure(width=width, height=height)
     ax.set_xlim(0, WIDTH)
     ax.set_ylim(0, HEIGHT)
     ax.set_axis_off()
@@ -288,10 +288,10 @@ def draw(diagram: Diagram, *, width: float = plots.COLUMN_WIDTH, height: float =
             continue
         if b.kind not in kinds_used:
             kinds_used.append(b.kind)
-        ax.add_patch(Rectangle((b.x, b.y), b.w, b.h, facecolor=plots.color(i), alpha=0.22,
+        ax.add_patch(Rectangle((b.x, b.y), b.w, b.h, facecolor=style.color(i), alpha=0.22,
                                edgecolor="none", zorder=2))
-        ax.add_patch(Rectangle((b.x, b.y), b.w, b.h, fill=False, hatch=plots.hatch(i),
-                               edgecolor=plots.color(i), linewidth=1.2, zorder=3))
+        ax.add_patch(Rectangle((b.x, b.y), b.w, b.h, fill=False, hatch=style.hatch(i),
+                               edgecolor=style.color(i), linewidth=1.2, zorder=3))
         cx, cy = b.center
         ax.text(cx, cy, b.label, fontsize=7, ha="center", va="center", zorder=6,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85,
@@ -306,8 +306,8 @@ def draw(diagram: Diagram, *, width: float = plots.COLUMN_WIDTH, height: float =
             ax.text(mx, my, a.label, fontsize=6.5, ha="center", va="center", style="italic",
                     zorder=7, bbox={"boxstyle": "round,pad=0.15", "facecolor": "#f4f4f4",
                                     "edgecolor": "none"})
-    handles = [Patch(facecolor=plots.color(_STYLE_INDEX[k]) + "38",
-                     edgecolor=plots.color(_STYLE_INDEX[k]), hatch=plots.hatch(_STYLE_INDEX[k]),
+    handles = [Patch(facecolor=style.color(_STYLE_INDEX[k]) + "38",
+                     edgecolor=style.color(_STYLE_INDEX[k]), hatch=style.hatch(_STYLE_INDEX[k]),
                      label=KINDS[k]) for k in kinds_used]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
     ax.set_title(diagram.title, fontsize=9)

@@ -7,9 +7,10 @@ guide runs. Nothing here executes a notebook, opens a network connection or writ
 
 What is read, and from where:
 
-* the page order and parts from ``_toc.yml`` (Jupyter Book's ``jb-book`` format);
+* the page order and parts from ``_toc.yml`` (Jupyter Book's ``jb-book`` format, read with its own
+  parser: :mod:`virtbook.booktools.toc`);
 * from each chapter or lab notebook: its title (the first ``#`` heading), the *Learning
-  objectives* and *Prerequisites* admonitions (the chapter shape in the book's DESIGN.md), the
+  objectives* and *Prerequisites* admonitions (the chapter shape in CONTRIBUTING.md), the
   time estimate ("About N minutes", which every lab states), the ``{exercise}`` and ``{solution}``
   directives (sphinx-exercise) with their labels, the lab *tasks* (code cells holding a
   ``### BEGIN SOLUTION`` region, nbgrader's marker) and *checks* (the code cell after each task,
@@ -54,6 +55,8 @@ from urllib.parse import quote, urlsplit
 
 import yaml
 
+from virtbook.booktools.toc import TocEntry, toc  # the TOC as Jupyter Book reads it
+
 #: Brysbaert (2019): mean silent reading rate of English non-fiction, and the range most adults
 #: fall in, in words per minute.
 WORDS_PER_MINUTE = 238
@@ -80,13 +83,19 @@ PLACES = ("Binder", "laptop", "libvirt host")
 # Reading the book
 # ---------------------------------------------------------------------------------------------
 
-def book_root() -> Path:
-    """The book's checkout: the folder above this package, where ``_toc.yml`` lives."""
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "_toc.yml").is_file():
-        raise ValueError(f"root must be a folder holding _toc.yml; none next to the package "
-                         f"(looked in {root.name}/)")
-    return root
+def book_root(start: Path | None = None) -> Path:
+    """The book's checkout: the nearest folder holding ``_toc.yml``, from ``start`` upward.
+
+    ``start`` defaults to the working directory, which is the notebook's own folder when the
+    instructor guide runs (in JupyterLab, under nbval, or by tools/run_notebooks.py); where the
+    package is installed does not matter.
+    """
+    here = Path(Path.cwd() if start is None else start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise ValueError(f"start must be inside the book's checkout (a folder holding _toc.yml "
+                     f"above it), got {str(here)!r}")
 
 
 def _check_root(root: Path) -> Path:
@@ -94,37 +103,6 @@ def _check_root(root: Path) -> Path:
     if not (root / "_toc.yml").is_file():
         raise ValueError(f"root must be a folder holding _toc.yml, got {str(root)!r}")
     return root
-
-
-@dataclass(frozen=True)
-class TocEntry:
-    """One page of the table of contents: its part caption and its file entry (no suffix)."""
-
-    part: str
-    file: str
-
-
-def toc(root: Path) -> list[TocEntry]:
-    """Every ``file:`` entry of ``_toc.yml`` in reading order, with the caption of its part.
-
-    The root page gets the part ``""``. Nested ``sections`` belong to their chapter's part.
-    """
-    root = _check_root(root)
-    data = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
-    entries = [TocEntry("", str(data["root"]))] if data.get("root") else []
-
-    def walk(items, part: str) -> None:
-        for item in items or []:
-            if isinstance(item, dict):
-                if "file" in item:
-                    entries.append(TocEntry(part, str(item["file"])))
-                walk(item.get("sections"), part)
-                walk(item.get("chapters"), part)
-
-    for part in data.get("parts", []) or []:
-        walk(part.get("chapters"), str(part.get("caption", "")))
-    walk(data.get("chapters"), "")
-    return entries
 
 
 def _page_file(root: Path, entry: str) -> Path | None:
@@ -612,23 +590,6 @@ def corrections_table(corrections: list[Correction]) -> str:
     return markdown_table(["Chapter", "Slide", "The slide's claim", "What the chapter shows"], rows)
 
 
-def labs_index_minutes(root: Path) -> dict[str, int]:
-    """The time column of the labs' index page: ``{"labs/01-meet-libvirt": 45, ...}``.
-
-    The guide compares it with each lab's own estimate, so the two cannot disagree unnoticed.
-    """
-    path = _check_root(root) / "labs" / "index.md"
-    if not path.is_file():
-        return {}
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^\|\s*\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`\s*\|.*\|\s*(\d+)\s*min\s*\|\s*$",
-                         line)
-        if match:
-            found["labs/" + match.group(1).removeprefix("labs/")] = int(match.group(2))
-    return found
-
-
 # ---------------------------------------------------------------------------------------------
 # Tables for the guide (GitHub-flavoured Markdown, which the book renders in cell outputs)
 # ---------------------------------------------------------------------------------------------
@@ -730,37 +691,13 @@ def short_title(title: str, limit: int = 30) -> str:
 
 
 def runs_where_figure(pages: list[Page]):
-    """A grid: one row per page, one column per place; each cell hatched and labelled.
+    """A grid: one row per page, one column per place, each cell the page's :func:`runs_where`
+    status there (drawn by :func:`virtbook.figures.instructor.runs_where_figure`)."""
+    from virtbook.figures import instructor  # the reading functions here need no matplotlib
 
-    Colour is never the only signal: each status has its own hatch and its name in the cell.
-    """
-    from matplotlib.patches import Rectangle  # noqa: PLC0415 - the pure functions need no matplotlib
-
-    from virtbook import plots  # noqa: PLC0415
-
-    if not pages:
-        raise ValueError("pages must hold at least one chapter or lab, got none")
-    statuses = (SAME, LIVE, TEST_DRIVER, REAL_VMS)
-    style = {s: (plots.color(k), plots.hatch(k)) for k, s in enumerate(statuses)}
-    fig, ax = plots.figure(height=0.28 * len(pages) + 1.3)
-    for row, page in enumerate(pages):
-        for col, status in enumerate(runs_where(page)):
-            colour, hatch = style[status]
-            ax.add_patch(Rectangle((col, row), 0.96, 0.9, facecolor=colour, alpha=0.35,
-                                   hatch=hatch, edgecolor="#333333", linewidth=0.6))
-            ax.text(col + 0.48, row + 0.45, status, ha="center", va="center", fontsize=7.5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.9})
-    ax.set_xlim(0, len(PLACES))
-    ax.set_ylim(len(pages), 0)
-    ax.set_xticks([c + 0.48 for c in range(len(PLACES))], PLACES)
-    ax.xaxis.tick_top()
-    ax.set_yticks([r + 0.45 for r in range(len(pages))],
-                  [f"{p.label}: {short_title(p.title)}" for p in pages], fontsize=7.5)
-    ax.grid(False)
-    for side in ("left", "bottom", "top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(length=0)
-    return fig
+    return instructor.runs_where_figure([f"{p.label}: {short_title(p.title)}" for p in pages],
+                                        [runs_where(p) for p in pages], PLACES,
+                                        (SAME, LIVE, TEST_DRIVER, REAL_VMS))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from virtbook.labs import figures
+from virtbook.figures import labs as figures
 
 
 def test_fleet_figure_hatches_states_differently():

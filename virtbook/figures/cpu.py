@@ -8,169 +8,44 @@ redraw in a few tens of milliseconds:
 * a timeline (Gantt chart) of which vCPU ran on which pCPU, for a short window of the run
   (a full 10-second timeline has thousands of slices and is unreadable anyway);
 * each VM's CPU share (in pCPUs) against its *entitlement*, the share the scheduler's weights and
-  limits promise it (:func:`entitlement`);
+  limits promise it (:func:`virtbook.cpu.entitlement`);
 * %RDY and %CSTP per VM, with esxtop's meanings (Broadcom KB 387750, "Understanding the CPU ready
   values in the vSphere Client advanced performance charts"); their sum is the guest's steal time;
 * the distribution (empirical CDF) of wake-to-run latency, the delay between an I/O completion and
   the moment the waiting vCPU runs again.
 
 Every VM keeps one colour and one hatch pattern (or marker and dash style) in all four panels, so no
-panel relies on colour alone (:mod:`virtbook.plots`).
-
->>> from virtbook.cpu import Host, VM
->>> ent = entitlement(Host(pcpus=1), [VM("a"), VM("b", weight=512)], "credit")
->>> round(ent["a"], 3), round(ent["b"], 3)
-(0.333, 0.667)
+panel relies on colour alone (:mod:`virtbook.figures.style`).
 """
 from __future__ import annotations
 
-import io
-import math
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
-from virtbook import plots
-from virtbook._validate import check_bool, check_choice, check_int, check_real
-from virtbook.cpu import CFS, VM, CPUBound, Credit, Host, Idle, IOBound, RoundRobin, SimResult
-from virtbook.cpu import SpinLock
-from virtbook.cpu.model import SCHEDULERS
+from virtbook._validate import check_bool, check_int, check_real
+from virtbook.cpu import SimResult
+from virtbook.figures import style
+from virtbook.figures.dashboard import BlittingDashboard
 
 #: The per-vCPU %RDY above which practitioners usually start to worry (see chapter 5, "CPU ready
 #: and overcommitment", for where the figure comes from and how firm it is).
 RDY_RULE_OF_THUMB_PCT = 10.0
 #: The colour of that threshold line: the palette's vermillion (Okabe-Ito #D55E00).
-RULE_COLOUR = plots.PALETTE[5]
+RULE_COLOUR = style.PALETTE[5]
 
 #: The latency panel's fixed range; a wake-up later than this is drawn at the edge.
 LATENCY_AXIS_MAX_MS = 10_000.0
-_EPS = 1e-12
-
-
-# ---------------------------------------------------------------------------------------------
-# What each VM is entitled to
-# ---------------------------------------------------------------------------------------------
-
-
-def demand(vm: VM) -> float:
-    """How many pCPUs ``vm``'s guest would use if it never had to wait (its CPU demand).
-
-    A CPU-bound or spinlock guest keeps every vCPU runnable (spinning counts as demand: the
-    hypervisor cannot tell spinning from work); an idle guest wants nothing; an I/O-bound guest
-    computes for ``run_ms`` out of every ``run_ms + block_ms``, so each vCPU wants that fraction.
-
-    >>> demand(VM("io", vcpus=2, workload=IOBound(run_ms=3, block_ms=15)))
-    0.3333333333333333
-    """
-    wl = vm.workload
-    if isinstance(wl, Idle):
-        return 0.0
-    if isinstance(wl, IOBound):
-        return vm.vcpus * wl.run_ms / (wl.run_ms + wl.block_ms)
-    if isinstance(wl, (CPUBound, SpinLock)):
-        return float(vm.vcpus)
-    raise ValueError(f"vm.workload must be CPUBound, Idle, IOBound or SpinLock, got {wl!r}")
-
-
-def _scheduler_kind(scheduler) -> str:
-    if isinstance(scheduler, str):
-        return check_choice("scheduler", scheduler, SCHEDULERS)
-    if isinstance(scheduler, Credit):
-        return "credit"
-    if isinstance(scheduler, CFS):
-        return "cfs"
-    if isinstance(scheduler, RoundRobin):
-        return "rr"
-    raise ValueError(
-        "scheduler must be 'rr', 'credit', 'cfs' or a RoundRobin/Credit/CFS object, "
-        f"got {scheduler!r}"
-    )
-
-
-def _weight_and_limit(vm: VM, kind: str) -> tuple[float, float]:
-    """The VM's scheduling weight and its hard limit in pCPUs under scheduler ``kind``."""
-    if kind == "credit":
-        # credit1 hands out credit in proportion to weight x active vCPUs (csched_acct in
-        # xen/common/sched/credit.c), so the weight is in effect per vCPU; cap is in percent of
-        # one pCPU for the whole domain (Xen wiki, "Credit Scheduler").
-        limit = vm.cap / 100.0 if vm.cap else math.inf
-        return float(vm.weight * vm.vcpus), limit
-    if kind == "cfs":
-        # One cgroup per VM: cpu.weight is shared by all its vCPU threads (kernel
-        # Documentation/admin-guide/cgroup-v2.rst); libvirt's quota/period apply to each vCPU.
-        limit = vm.vcpus * vm.quota_us / vm.period_us if vm.quota_us > 0 else math.inf
-        return float(vm.cpu_weight), limit
-    return float(vm.vcpus), math.inf  # round robin: every runnable vCPU takes its turn
-
-
-def entitlement(host: Host, vms: Sequence[VM], scheduler="credit") -> dict[str, float]:
-    """The CPU share, in pCPUs, each VM is entitled to: weighted max-min fair sharing.
-
-    VMware calls the CPU time a VM's shares, reservation and limit earn it its *entitlement*
-    ("The CPU Scheduler in VMware vSphere 5.1", section "Proportional Share-Based Algorithm");
-    this function computes the same idea for the simulator's schedulers and also takes each VM's
-    demand into account, so that it predicts the share a VM should measure. It is water-filling:
-    the host's ``pcpus`` are divided in proportion to the scheduler's weights; a VM that would get
-    more than it can use (its :func:`demand`, its vCPU count, or its cap/quota) gets exactly that,
-    and the rest is divided again among the others. Weights follow each scheduler: credit uses
-    ``weight`` x vCPUs (credit1 accounts weight per active vCPU), CFS the VM cgroup's
-    ``cpu_weight``, round robin one share per vCPU.
-
-    It is the reference line the dashboard draws: where a VM's measured share falls short of its
-    entitlement, the scheduler (or co-scheduling, or latency) cost it something.
-    """
-    if not isinstance(host, Host):
-        raise ValueError(f"host must be a Host, got {host!r}")
-    vms = list(vms)
-    if not vms or not all(isinstance(v, VM) for v in vms):
-        raise ValueError("vms must be a non-empty sequence of VM")
-    kind = _scheduler_kind(scheduler)
-    upper: dict[str, float] = {}
-    weight: dict[str, float] = {}
-    for vm in vms:
-        w, limit = _weight_and_limit(vm, kind)
-        upper[vm.name] = min(demand(vm), float(vm.vcpus), limit)
-        weight[vm.name] = w
-    alloc = {vm.name: 0.0 for vm in vms}
-    active = [vm.name for vm in vms if upper[vm.name] > _EPS]
-    remaining = float(host.pcpus)
-    while active and remaining > _EPS:
-        wsum = sum(weight[n] for n in active)
-        fair = {n: remaining * weight[n] / wsum for n in active}
-        full = [n for n in active if upper[n] <= fair[n] + 1e-9]
-        if not full:
-            alloc.update(fair)
-            break
-        for n in full:
-            alloc[n] = upper[n]
-            remaining -= upper[n]
-        active = [n for n in active if n not in full]
-    return alloc
 
 
 # ---------------------------------------------------------------------------------------------
 # Small pure helpers the panels use (tested on their own)
 # ---------------------------------------------------------------------------------------------
-
-
-def timeline_rectangles(
-    result: SimResult, vm: str, window_ms: tuple[float, float], height: float = 0.8
-) -> list[np.ndarray]:
-    """Rectangles (4 x 2 vertex arrays) for every slice of ``vm`` that overlaps ``window_ms``.
-
-    Each slice on pCPU p from s to e (clipped to the window) becomes the box
-    ``[s, e] x [p - height/2, p + height/2]``: what ``Axes.broken_barh`` draws, built directly
-    so the dashboard can draw all of a VM's boxes as one path and update it in place.
-    """
-    check_choice("vm", vm, result.vm_names)
-    arr = result.timeline_array()
-    return _boxes(arr, result.vm_names.index(vm), _check_window(window_ms), height)
 
 
 def _boxes(arr: np.ndarray, vm_index: int, window: tuple[float, float],
@@ -239,12 +114,13 @@ def _check_window(window_ms) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-class SchedulerDashboard:
+class SchedulerDashboard(BlittingDashboard):
     """The chapter's four-panel figure, built once for a fixed list of VMs and updated in place.
 
     ``update(result, entitled)`` redraws every panel from a new :class:`SimResult` by changing
     the data of existing artists (collections, bars, lines) rather than clearing the axes.
-    :meth:`png` renders the figure with Agg into PNG bytes for an ``ipywidgets.Image``.
+    :meth:`png` renders the figure with Agg into PNG bytes for an ``ipywidgets.Image``
+    (:class:`virtbook.figures.dashboard.BlittingDashboard` does the rendering).
 
     With ``blit=True`` (the widget's setting) the parts that do not depend on the data (axes,
     ticks, labels, the VM legend) are rendered into a background image and only the data artists,
@@ -255,20 +131,20 @@ class SchedulerDashboard:
     ``blit=False`` (the default) the figure is an ordinary matplotlib figure that can be displayed
     or glued into the book.
 
-    ``compact=True`` sets the text in :data:`virtbook.plots.DEMO_STYLE`, for a figure shown at its
+    ``compact=True`` sets the text in :data:`virtbook.figures.style.DEMO_STYLE`, for a figure shown at its
     drawn size beside a demo's controls (smaller than a book figure); ``dpi`` is the pixels per
-    inch of :meth:`png`: ``plots.DPI`` for an ordinary screen, twice that for a high-DPI one.
+    inch of :meth:`png`: ``style.DPI`` for an ordinary screen, twice that for a high-DPI one.
     """
 
     def __init__(
         self,
         vm_names: Sequence[str],
         window_ms: tuple[float, float] = (0.0, 300.0),
-        width: float = plots.COLUMN_WIDTH,
+        width: float = style.COLUMN_WIDTH,
         height: float = 6.8,
         blit: bool = False,
         compact: bool = False,
-        dpi: int = plots.DPI,
+        dpi: int = style.DPI,
     ) -> None:
         names = tuple(vm_names)
         if not names or not all(isinstance(n, str) and n for n in names):
@@ -282,24 +158,20 @@ class SchedulerDashboard:
         self.window_ms = _check_window(window_ms)
         check_real("width", width, 2.0, 30.0)
         check_real("height", height, 2.0, 30.0)
-        self.blit = blit
         self.compact = compact
-        with plt.rc_context(plots.DEMO_STYLE if compact else {}):
-            self._build(names, width, height, dpi)
+        with plt.rc_context(style.DEMO_STYLE if compact else {}):
+            fig, axes = style.figure(width, height, dpi=dpi, nrows=2, ncols=2)
+        # Rendered backgrounds (axes, ticks, legend: all but the data), by (pCPUs, window end):
+        # one per host size and window, a few MB each.
+        super().__init__(fig, blit=blit, backgrounds=16)
+        with plt.rc_context(style.DEMO_STYLE if compact else {}):
+            self._build(names, axes)
 
-    def _build(self, names: tuple[str, ...], width: float, height: float, dpi: int) -> None:
-        """Make the figure, its four panels and every artist that :meth:`update` changes."""
+    def _build(self, names: tuple[str, ...], axes) -> None:
+        """Make the four panels and every artist that :meth:`update` changes."""
         blit = self.blit
-        self.fig, axes = plots.figure(width, height, dpi=dpi, nrows=2, ncols=2)
         (self.ax_tl, self.ax_share), (self.ax_rdy, self.ax_lat) = axes
-        self._canvas = FigureCanvasAgg(self.fig)
-        self._frozen = False
-        #: Rendered backgrounds (axes, ticks, legend: all but the data), by (pCPUs, window end);
-        #: one per host size and window, a few MB each.
-        self._backgrounds = plots.BackgroundCache(16)
         self._key = None
-        self.full_redraws = 0
-        """How many times :meth:`png` rendered the whole figure (the rest were blits)."""
         self.prewarmed = 0
         """How many backgrounds :meth:`prewarm` rendered ahead of time."""
         n = len(names)
@@ -308,8 +180,8 @@ class SchedulerDashboard:
         # Timeline: one compound path of boxes per VM, coloured and hatched per VM.
         self._boxes = []
         for i, _ in enumerate(names):
-            patch = PathPatch(boxes_path([]), facecolor=plots.color(i), edgecolor="#333333",
-                              linewidth=0.3, hatch=plots.hatch(i))
+            patch = PathPatch(boxes_path([]), facecolor=style.color(i), edgecolor="#333333",
+                              linewidth=0.3, hatch=style.hatch(i))
             self.ax_tl.add_patch(patch)
             self._boxes.append(patch)
         self.ax_tl.set_xlim(*self.window_ms)
@@ -320,8 +192,8 @@ class SchedulerDashboard:
 
         # Share against entitlement.
         self._share = self.ax_share.bar(x, np.zeros(n), 0.7,
-                                        color=[plots.color(i) for i in range(n)],
-                                        hatch=[plots.hatch(i) for i in range(n)],
+                                        color=[style.color(i) for i in range(n)],
+                                        hatch=[style.hatch(i) for i in range(n)],
                                         edgecolor="#333333", linewidth=0.5)
         # The part of a spinlock guest's share spent spinning: dotted while the lock holder runs
         # (ordinary lock contention), crossed while the holder is descheduled (lock-holder
@@ -361,8 +233,8 @@ class SchedulerDashboard:
         # Wake-to-run latency CDF, one line per VM (empty for VMs that never block).
         self._lat = []
         for i, name in enumerate(names):
-            (line,) = self.ax_lat.plot([], [], drawstyle="steps-post", color=plots.color(i),
-                                       linestyle=plots.linestyle(i), label=name)
+            (line,) = self.ax_lat.plot([], [], drawstyle="steps-post", color=style.color(i),
+                                       linestyle=style.linestyle(i), label=name)
             self._lat.append(line)
         self.ax_lat.set_xscale("symlog", linthresh=0.1)
         self.ax_lat.set_xlim(0, LATENCY_AXIS_MAX_MS)
@@ -378,7 +250,7 @@ class SchedulerDashboard:
 
         # One legend for the whole figure: each VM's colour and hatch (the second channel).
         self.fig.legend(
-            handles=[Patch(facecolor=plots.color(i), hatch=plots.hatch(i), edgecolor="#333333",
+            handles=[Patch(facecolor=style.color(i), hatch=style.hatch(i), edgecolor="#333333",
                            linewidth=0.5, label=name) for i, name in enumerate(names)],
             loc="outside lower center", ncols=min(n, 6), fontsize=8)
 
@@ -484,12 +356,6 @@ class SchedulerDashboard:
         # background (axes, ticks) valid across control changes.
         self.ax_share.set_ylim(0, pcpus * 1.05)
 
-    def _freeze(self) -> None:
-        if not self._frozen:
-            # Keep the positions constrained layout found; later draws skip the layout solver.
-            self.fig.set_layout_engine("none")
-            self._frozen = True
-
     def prewarm(self, pcpus_values: Sequence[int]) -> int:
         """Render the background for each host size in ``pcpus_values`` now, not on first use.
 
@@ -501,59 +367,29 @@ class SchedulerDashboard:
         if not self.blit:
             raise ValueError("prewarm needs a dashboard made with blit=True")
         values = [check_int("pcpus", p, 1, 1024) for p in pcpus_values]
-        if self._key is not None and not self._frozen:
-            self.render()  # the first frame fixes the layout, as it would without prewarming
+        if self._key is not None and self.full_draws == 0:
+            self.draw()  # the first frame fixes the layout, as it would without prewarming
         t1 = self._key[1] if self._key is not None else self.window_ms[1]
         current = self._key
         drawn = 0
         for p in values:
-            if (p, t1) in self._backgrounds:
+            if self.has_background((p, t1)):
                 continue
             self._set_host(p, t1)
-            self._canvas.draw()  # skips the animated (data) artists
-            self._freeze()
-            self._backgrounds.put((p, t1), self._canvas.copy_from_bbox(self.fig.bbox))
+            self.cache_background((p, t1))  # skips the animated (data) artists
             drawn += 1
         self.prewarmed += drawn
         if current is not None:
             self._set_host(*current)
         return drawn
 
-    # -- rendering ----------------------------------------------------------------------------
-    def render(self) -> None:
-        """Bring the Agg canvas up to date: a full draw, or (``blit=True``) a blit when possible."""
-        canvas = self._canvas
-        if not self.blit:
-            canvas.draw()
-            self.full_redraws += 1
-        elif (background := self._backgrounds.get(self._key)) is None:
-            canvas.draw()  # skips the animated (data) artists
-            self.full_redraws += 1
-            self._backgrounds.put(self._key, canvas.copy_from_bbox(self.fig.bbox))
-            self._draw_dynamic()
-        else:
-            canvas.restore_region(background)
-            self._draw_dynamic()
-        self._freeze()
+    # -- what the blitting base class needs ---------------------------------------------------
+    def _background_key(self) -> tuple:
+        return self._key
 
-    def _draw_dynamic(self) -> None:
-        for artist in self._dynamic:
-            artist.axes.draw_artist(artist)
-        if self._lat_legend is not None:
-            self.ax_lat.draw_artist(self._lat_legend)
-        self._title.draw(self._canvas.get_renderer())
-
-    def png(self, compress_level: int = 1) -> bytes:
-        """Render (see :meth:`render`) and return PNG bytes, lightly compressed by default."""
-        from PIL import Image
-
-        compress_level = check_int("compress_level", compress_level, 0, 9)
-        self.render()
-        w, h = self._canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (w, h), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.save(buf, format="png", compress_level=compress_level)
-        return buf.getvalue()
+    def _dynamic_artists(self) -> list:
+        legend = [self._lat_legend] if self._lat_legend is not None else []
+        return [*self._dynamic, *legend, self._title]
 
 
 def pcpus_text(n: int) -> str:
@@ -607,11 +443,11 @@ def plot_ready_vs_ratio(
     if r.ndim != 1 or r.size == 0 or any(v.shape != r.shape for v in series.values()):
         raise ValueError("ratios and ready_pct must be 1-D sequences of the same, non-zero length")
     if ax is None:
-        fig, ax = plots.figure(plots.COLUMN_WIDTH, 3.2)
+        fig, ax = style.figure(style.COLUMN_WIDTH, 3.2)
     else:
         fig = ax.figure
     for i, (name, y) in enumerate(series.items()):
-        ax.plot(r, y, color=plots.color(i), marker=plots.marker(i), linestyle=plots.linestyle(i),
+        ax.plot(r, y, color=style.color(i), marker=style.marker(i), linestyle=style.linestyle(i),
                 label=name)
     ax.axhline(RDY_RULE_OF_THUMB_PCT, color=RULE_COLOUR, linestyle=(0, (1, 2)), linewidth=1.4,
                label=f"{RDY_RULE_OF_THUMB_PCT:g}% rule of thumb")
@@ -633,7 +469,7 @@ def plot_proportional(shares: Mapping[str, Sequence[float]], ticket_shares: Sequ
     if any(v.shape != target.shape for v in series.values()):
         raise ValueError("every entry of shares must have one value per label")
     if ax is None:
-        fig, ax = plots.figure(plots.COLUMN_WIDTH, 3.0)
+        fig, ax = style.figure(style.COLUMN_WIDTH, 3.0)
     else:
         fig = ax.figure
     groups = [("tickets", target)] + list(series.items())
@@ -641,7 +477,7 @@ def plot_proportional(shares: Mapping[str, Sequence[float]], ticket_shares: Sequ
     x = np.arange(target.size)
     for i, (name, vals) in enumerate(groups):
         ax.bar(x + (i - (len(groups) - 1) / 2) * width, vals, width, label=name,
-               color=plots.color(i), hatch=plots.hatch(i), edgecolor="#333333", linewidth=0.5)
+               color=style.color(i), hatch=style.hatch(i), edgecolor="#333333", linewidth=0.5)
     ax.set_xticks(x, list(labels))
     ax.set_ylabel("fraction of the CPU")
     top = max(float(v.max()) for _, v in groups)

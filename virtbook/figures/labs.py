@@ -1,8 +1,9 @@
 """The labs' figures, drawn from plain data that the lab cells computed with libvirt.
 
 Each function takes lists and dicts (never a libvirt object), returns a matplotlib Figure in the
-book's style (:mod:`virtbook.plots`: colour-blind-safe palette plus a second channel, hatch,
-marker or line style, so colour is never the only signal), and draws nothing else.
+book's style (:mod:`virtbook.figures.style`: colour-blind-safe palette plus a second channel,
+hatch, marker or line style, so colour is never the only signal), and draws nothing else. The
+labs import this module as ``from virtbook.figures import labs as figures``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from virtbook import plots
+from virtbook.figures import style
 
 _STATE_ORDER = ("running", "paused", "shut off")
 
@@ -23,16 +24,16 @@ def fleet_figure(rows: Sequence[tuple[str, str, int, int]]) -> Figure:
     """
     if not rows:
         raise ValueError("rows must hold at least one (name, state, vcpus, memory_mib) tuple")
-    fig, (ax_mem, ax_cpu) = plots.figure(height=0.5 * len(rows) + 1.6, ncols=2, sharey=True)
+    fig, (ax_mem, ax_cpu) = style.figure(height=0.5 * len(rows) + 1.6, ncols=2, sharey=True)
     names = [r[0] for r in rows]
     states = [r[1] for r in rows]
     order = list(dict.fromkeys([s for s in _STATE_ORDER if s in states]
                                + [s for s in states if s not in _STATE_ORDER]))
     for i, (name, state, vcpus, mem) in enumerate(rows):
         k = order.index(state)
-        style = dict(color=plots.color(k), hatch=plots.hatch(k), edgecolor="#333333")
-        ax_mem.barh(i, mem, **style)
-        ax_cpu.barh(i, vcpus, **style)
+        bar_style = dict(color=style.color(k), hatch=style.hatch(k), edgecolor="#333333")
+        ax_mem.barh(i, mem, **bar_style)
+        ax_cpu.barh(i, vcpus, **bar_style)
         ax_mem.annotate(f"{mem:,} MiB", (mem, i), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)
         ax_cpu.annotate(str(vcpus), (vcpus, i), xytext=(3, 0), textcoords="offset points",
@@ -43,7 +44,7 @@ def fleet_figure(rows: Sequence[tuple[str, str, int, int]]) -> Figure:
     ax_cpu.set_xlabel("virtual CPUs")
     ax_mem.set_xlim(0, max(r[3] for r in rows) * 1.35)
     ax_cpu.set_xlim(0, max(r[2] for r in rows) * 1.35)
-    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(k), hatch=plots.hatch(k),
+    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=style.color(k), hatch=style.hatch(k),
                               edgecolor="#333333", label=s) for k, s in enumerate(order)]
     ax_cpu.legend(handles=handles, loc="lower right", title="state")
     return fig
@@ -91,7 +92,7 @@ def snapshot_tree_figure(edges: Sequence[tuple[str | None, str]], current: str |
     pos = _tree_layout(edges)
     depth = max(x for x, _ in pos.values()) + 1
     leaves = max(y for _, y in pos.values()) + 1
-    fig, ax = plots.figure(height=0.75 * leaves + 1.0)
+    fig, ax = style.figure(height=0.75 * leaves + 1.0)
     for parent, child in edges:
         if parent is None:
             continue
@@ -102,8 +103,8 @@ def snapshot_tree_figure(edges: Sequence[tuple[str | None, str]], current: str |
         is_current = name == current
         k = 1 if is_current else 0
         box = FancyBboxPatch((x - 0.36, y - 0.25), 0.72, 0.5, boxstyle="round,pad=0.02",
-                             facecolor=plots.color(k), alpha=0.35 if not is_current else 0.6,
-                             hatch=plots.hatch(k), edgecolor="#000000",
+                             facecolor=style.color(k), alpha=0.35 if not is_current else 0.6,
+                             hatch=style.hatch(k), edgecolor="#000000",
                              linewidth=2.6 if is_current else 1.0)
         ax.add_patch(box)
         label = name + ("\n(current)" if is_current else "")
@@ -135,7 +136,7 @@ def clone_figure(source: Mapping[str, str], clone: Mapping[str, str], title: str
     unknown = set(hidden) - set(fields)
     if unknown:
         raise ValueError(f"hidden must name fields of source, got unknown {sorted(unknown)}")
-    fig, ax = plots.figure(height=0.55 * len(fields) + 1.1)
+    fig, ax = style.figure(height=0.55 * len(fields) + 1.1)
     ax.set_xlim(0, 10)
     ax.set_ylim(len(fields) + 0.2, -0.9)
     ax.axis("off")
@@ -147,8 +148,8 @@ def clone_figure(source: Mapping[str, str], clone: Mapping[str, str], title: str
         shown = (("(random)", "(random)") if key in hidden else (source[key], clone[key]))
         for x0, value in ((0.9, shown[0]), (5.7, shown[1])):
             ax.add_patch(FancyBboxPatch((x0, i - 0.32), 3.0, 0.64, boxstyle="round,pad=0.02",
-                                        facecolor=plots.color(k), alpha=0.3,
-                                        hatch=plots.hatch(k), edgecolor="#333333"))
+                                        facecolor=style.color(k), alpha=0.3,
+                                        hatch=style.hatch(k), edgecolor="#333333"))
             text = value if len(value) <= 34 else "…" + value[-33:]
             ax.text(x0 + 1.5, i, text, ha="center", va="center", fontsize=7.5, family="monospace")
         ax.text(0.8, i, key, ha="right", va="center", fontsize=9)
@@ -169,13 +170,13 @@ def balloon_figure(targets_mib: Sequence[float], actual_mib: Sequence[float], ma
     if len(targets_mib) != len(actual_mib) or not targets_mib:
         raise ValueError("targets_mib and actual_mib must be non-empty and of equal length")
     steps = list(range(len(targets_mib)))
-    fig, ax = plots.figure()
-    ax.axhline(max_mib, color=plots.color(7), linestyle=plots.linestyle(3), linewidth=1.2,
+    fig, ax = style.figure()
+    ax.axhline(max_mib, color=style.color(7), linestyle=style.linestyle(3), linewidth=1.2,
                label=f"<memory> maximum ({max_mib:g} MiB)")
-    ax.step(steps, targets_mib, where="mid", color=plots.color(0), linestyle=plots.linestyle(0),
-            marker=plots.marker(0), label="target asked with setMemory")
-    ax.plot(steps, actual_mib, color=plots.color(1), linestyle=plots.linestyle(1),
-            marker=plots.marker(1), markersize=7, label="actual reported by memoryStats")
+    ax.step(steps, targets_mib, where="mid", color=style.color(0), linestyle=style.linestyle(0),
+            marker=style.marker(0), label="target asked with setMemory")
+    ax.plot(steps, actual_mib, color=style.color(1), linestyle=style.linestyle(1),
+            marker=style.marker(1), markersize=7, label="actual reported by memoryStats")
     ax.set_xticks(steps)
     ax.set_xlabel("step")
     ax.set_ylabel("guest memory (MiB)")
@@ -194,15 +195,15 @@ def cpu_share_figure(names: Sequence[str], contended_share: Sequence[float],
     """
     if not names or not len(names) == len(contended_share) == len(cap):
         raise ValueError("names, contended_share and cap must be non-empty and of equal length")
-    fig, ax = plots.figure()
+    fig, ax = style.figure()
     xs = range(len(names))
     width = 0.38
     ax.bar([x - width / 2 for x in xs], [100 * s for s in contended_share], width,
-           color=plots.color(0), hatch=plots.hatch(0), edgecolor="#333333",
+           color=style.color(0), hatch=style.hatch(0), edgecolor="#333333",
            label="share when all compete (shares)")
     capped = [100 * c if c is not None else 0 for c in cap]
-    ax.bar([x + width / 2 for x in xs], capped, width, color=plots.color(2),
-           hatch=plots.hatch(2), edgecolor="#333333", label="cap per vCPU (quota / period)")
+    ax.bar([x + width / 2 for x in xs], capped, width, color=style.color(2),
+           hatch=style.hatch(2), edgecolor="#333333", label="cap per vCPU (quota / period)")
     for x, c in zip(xs, cap):
         if c is None:
             ax.text(x + width / 2, 2, "no cap", ha="center", va="bottom", fontsize=8, rotation=90)
@@ -241,7 +242,7 @@ def cpu_model_check_figure(predicted: Mapping[str, Mapping[str, float]],
         raise ValueError("measured must hold the same configurations and VMs as predicted")
     if cap is not None and not 0 < cap <= 1:
         raise ValueError(f"cap must be a share of one CPU in (0, 1], got {cap!r}")
-    fig, ax = plots.figure(height=3.8)
+    fig, ax = style.figure(height=3.8)
     ax.set_axisbelow(True)
     width, ticks, ticklabels = 0.8, [], []
     other = len(names)                     # the style index of "other work on the CPU"
@@ -262,8 +263,8 @@ def cpu_model_check_figure(predicted: Mapping[str, Mapping[str, float]],
             if what == "measured":
                 parts.append((other, max(0.0, 1.0 - sum(shares.values()))))
             for i, share in parts:
-                ax.bar(x, share, width, bottom=bottom, color=plots.color(7 if i == other else i),
-                       alpha=0.25 if i == other else 0.85, hatch=plots.hatch(i),
+                ax.bar(x, share, width, bottom=bottom, color=style.color(7 if i == other else i),
+                       alpha=0.25 if i == other else 0.85, hatch=style.hatch(i),
                        edgecolor="#333333", linewidth=0.6)
                 if share >= 0.06:
                     ax.text(x, bottom + share / 2, f"{100 * share:.0f}%", ha="center",
@@ -274,13 +275,13 @@ def cpu_model_check_figure(predicted: Mapping[str, Mapping[str, float]],
     if cap is not None:
         x0 = 2.4 * (len(configs) - 1) - width / 2 - 0.1
         ax.plot([x0, x0 + 1 + width + 0.2], [cap, cap], color="#000000",
-                linestyle=plots.linestyle(3), linewidth=1.4)
+                linestyle=style.linestyle(3), linewidth=1.4)
         ax.annotate(f"cap {100 * cap:.0f}%", (x0 + 1 + width + 0.2, cap), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=8)
-    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(i), hatch=plots.hatch(i),
+    handles = [FancyBboxPatch((0, 0), 1, 1, facecolor=style.color(i), hatch=style.hatch(i),
                               edgecolor="#333333", label=name) for i, name in enumerate(names)]
-    handles.append(FancyBboxPatch((0, 0), 1, 1, facecolor=plots.color(7), alpha=0.25,
-                                  hatch=plots.hatch(other), edgecolor="#333333",
+    handles.append(FancyBboxPatch((0, 0), 1, 1, facecolor=style.color(7), alpha=0.25,
+                                  hatch=style.hatch(other), edgecolor="#333333",
                                   label="other work on this CPU"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xticks(ticks, ticklabels)
@@ -312,21 +313,21 @@ def ksm_model_check_figure(model_t: Sequence[float], model: Mapping[str, Sequenc
             measured is not None and (len(measured) != len(measured_t) or not len(measured))):
         raise ValueError("measured and measured_t must both be None, or non-empty and of equal "
                          "length")
-    fig, ax = plots.figure(height=3.6)
+    fig, ax = style.figure(height=3.6)
     curves = list(model.items())
     for i, (label, curve) in enumerate(curves):
-        ax.plot(model_t, curve, color=plots.color(i), linestyle=plots.linestyle(i + 1),
+        ax.plot(model_t, curve, color=style.color(i), linestyle=style.linestyle(i + 1),
                 label=f"model: {label}")
     if len(curves) == 2:
-        ax.fill_between(model_t, curves[0][1], curves[1][1], color=plots.color(4), alpha=0.15,
-                        hatch=plots.hatch(2), edgecolor=plots.color(4), linewidth=0)
+        ax.fill_between(model_t, curves[0][1], curves[1][1], color=style.color(4), alpha=0.15,
+                        hatch=style.hatch(2), edgecolor=style.color(4), linewidth=0)
     top = max(max(curve) for _, curve in curves)
     if measured is not None:
-        ax.plot(measured_t, measured, color=plots.color(5), linestyle=plots.linestyle(0),
-                marker=plots.marker(1), markersize=4, label="measured on this host")
+        ax.plot(measured_t, measured, color=style.color(5), linestyle=style.linestyle(0),
+                marker=style.marker(1), markersize=4, label="measured on this host")
         top = max(top, max(measured))
         for n, t in enumerate(list(scans_done_at)[:marked_scans], start=1):
-            ax.axvline(t, color="#777777", linestyle=plots.linestyle(3), linewidth=1)
+            ax.axvline(t, color="#777777", linestyle=style.linestyle(3), linewidth=1)
             ax.text(t, 1.02 * top, f"full scan {n} done", rotation=90, ha="right", va="top",
                     fontsize=7.5, color="#555555")
     else:

@@ -39,7 +39,6 @@ True
 """
 from __future__ import annotations
 
-import io
 from typing import Mapping, Optional, Sequence
 
 import matplotlib.pyplot as plt
@@ -49,9 +48,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from . import plots
-from ._validate import check_bool, check_int, check_ints, check_real
-from .memory import PAGES_PER_MB, STATE_NAMES, Result
+from virtbook._validate import check_bool, check_int, check_ints, check_real
+from virtbook.figures import style
+from virtbook.figures.dashboard import BlittingDashboard
+from virtbook.memory import PAGES_PER_MB, STATE_NAMES, Result
 
 #: Layers of the host's RAM, bottom to top, and their legend labels.
 HOST_LAYERS: tuple[str, ...] = ("private", "shared", "zip", "free")
@@ -79,12 +79,12 @@ _STYLE = {"private": 0, "resident": 0, "shared": 2, "zip": 1, "compressed": 1, "
 
 def _face(key: str) -> str:
     i = _STYLE[key]
-    return "#FFFFFF" if i is None else plots.color(i)
+    return "#FFFFFF" if i is None else style.color(i)
 
 
 def _hatch(key: str):
     i = _STYLE[key]
-    return None if i is None else (plots.hatch(i) or None)
+    return None if i is None else (style.hatch(i) or None)
 #: Shading of the free-memory state strip: state code -> (palette index, hatch).
 _STATE_STYLE = {1: (1, "//"), 2: (5, "xx"), 3: (7, "++")}
 _GIB = 1024.0
@@ -209,7 +209,7 @@ def _snap(value: float, ladder: Sequence[float]) -> float:
     return next((v for v in ladder if v >= value), float(value))
 
 
-class Dashboard:
+class Dashboard(BlittingDashboard):
     """Three panels for one run, drawn once and redrawn in place by :meth:`update`.
 
     Top: the host's RAM over time as a stacked area (:func:`host_layers`), the memory the guests
@@ -235,17 +235,16 @@ class Dashboard:
     True
     """
 
-    def __init__(self, result: Result, width: float = plots.COLUMN_WIDTH, height: float = 6.6,
-                 dpi: int = plots.DPI, blit: bool = False, compact: bool = False) -> None:
+    def __init__(self, result: Result, width: float = style.COLUMN_WIDTH, height: float = 6.6,
+                 dpi: int = style.DPI, blit: bool = False, compact: bool = False) -> None:
         _check_result(result)
         width = check_real("width", width, 2.0, 30.0)
         height = check_real("height", height, 2.0, 30.0)
         dpi = check_int("dpi", dpi, 30, 600)
-        check_bool("blit", blit)
         check_bool("compact", compact)
         self.compact = compact
         #: The book's style, with the smaller type of a demo's figure when compact.
-        self._style = {**plots.STYLE, **(plots.DEMO_STYLE if compact else {})}
+        self._style = {**style.STYLE, **(style.DEMO_STYLE if compact else {})}
         #: Explicit type sizes (pt) of the legends, the bottom panels' titles and the VM names.
         self._size = ({"legend": 7.5, "title": 9, "names": 7.5} if compact
                       else {"legend": 8, "title": 10, "names": 8})
@@ -254,25 +253,18 @@ class Dashboard:
             axd = fig.subplot_mosaic([["host", "host"], ["vms", "slow"]],
                                      height_ratios=[1.1, 1.0], width_ratios=[1.1, 1.0])
         plt.close(fig)
-        self.fig: Figure = fig
+        #: Rendered backgrounds by (VM names, axis limits): 12 kept, about 1.2 MB each at the
+        #: widget's size.
+        super().__init__(fig, blit=blit, backgrounds=12)
         self.ax_host = axd["host"]
         self.ax_vms = axd["vms"]
         self.ax_slow = axd["slow"]
-        self.blit = blit
         self._names: tuple[str, ...] = ()
         self._bars: dict[str, PolyCollection] = {}
         self._slow_lines: list = []
         self._slow_legend = None
         self._axes = (self.ax_host, self.ax_vms, self.ax_slow)
         self._limits: tuple = ()
-        #: Rendered backgrounds by (VM names, axis limits): 12 kept, about 1.2 MB each at the
-        #: widget's size.
-        self._backgrounds = plots.BackgroundCache(12)
-        self._layout_key: Optional[tuple] = None
-        self._canvas = None
-        #: Full redraws (background rendered anew) and blitted redraws done by :meth:`png`.
-        self.full_draws = 0
-        self.blit_draws = 0
         with plt.rc_context(self._style):
             for ax in (self.ax_host, self.ax_vms, self.ax_slow):
                 ax.set_axisbelow(True)  # grid under the data, in blitted and full draws alike
@@ -296,7 +288,7 @@ class Dashboard:
             self._layers[k] = poly
         self._strips = {}
         for s, (c, h) in _STATE_STYLE.items():
-            poly = PolyCollection([], facecolors=plots.color(c), alpha=0.45, hatch=h,
+            poly = PolyCollection([], facecolors=style.color(c), alpha=0.45, hatch=h,
                                   edgecolors="#333333", linewidths=0.3,
                                   label=f"{STATE_NAMES[s]} state", animated=self.blit)
             ax.add_collection(poly, autolim=False)
@@ -363,7 +355,7 @@ class Dashboard:
         self.ax_vms.set_ylim(-0.6, n - 0.4)
         self._slow_lines = []
         for i, name in enumerate(names):
-            (line,) = self.ax_slow.plot([], [], color=plots.color(i), linestyle=plots.linestyle(i),
+            (line,) = self.ax_slow.plot([], [], color=style.color(i), linestyle=style.linestyle(i),
                                         linewidth=1.4, label=name, animated=self.blit)
             self._slow_lines.append(line)
         if self._slow_legend is not None:
@@ -433,91 +425,27 @@ class Dashboard:
         self.ax_slow.set_ylim(0.9, ytop)
         return (t0, t1, ytop)
 
-    # -- rendering --------------------------------------------------------------------------
-    def _data_artists(self) -> list:
+    # -- what the blitting base class needs -------------------------------------------------
+    def _background_key(self) -> tuple:
+        return self._limits
+
+    def _layout_key(self, key: tuple) -> tuple:
+        """What the layout depends on: the VM names and the width of the longest tick labels."""
+        names, (_, _, host_top), (vm_top,), (_, _, slow_top) = key
+        return (names, len(f"{host_top:g}"), len(f"{vm_top:g}"), len(f"{slow_top:g}"))
+
+    def _dynamic_artists(self) -> list:
+        """The data, lowest z-order first, then the axis lines on top of it."""
         arts = [self._layers[k] for k in HOST_LAYERS] + list(self._strips.values())
         arts += [self._demand_line, self._thresh_line]
         arts += [self._bars[p] for p in VM_PARTS]
         arts += self._slow_lines
-        return arts
-
-    @staticmethod
-    def _layout_for(limits: tuple) -> tuple:
-        """What the layout depends on: the VM names and the width of the longest tick labels."""
-        names, (_, _, host_top), (vm_top,), (_, _, slow_top) = limits
-        return (names, len(f"{host_top:g}"), len(f"{vm_top:g}"), len(f"{slow_top:g}"))
-
-    def _agg(self):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        if self._canvas is None or self.fig.canvas is not self._canvas:
-            canvas = self.fig.canvas
-            if not isinstance(canvas, FigureCanvasAgg):
-                canvas = FigureCanvasAgg(self.fig)
-            self._canvas = canvas
-        return self._canvas
-
-    def draw(self) -> None:
-        """Render the figure on its Agg canvas: the background (cached per set of limits) and data.
-
-        Without blitting this is an ordinary full draw. With blitting, the background of the
-        current limits and VM names is taken from a small cache if it was rendered before (the
-        axes are put back where that layout had them), otherwise it is rendered anew with a fresh
-        constrained layout and cached; then the data artists are drawn on top.
-        """
-        canvas = self._agg()
-        if not self.blit:
-            canvas.draw()
-            self.full_draws += 1
-            return
-        key = self._limits
-        entry = self._backgrounds.get(key)
-        if entry is None:
-            layout_key = self._layout_for(key)
-            relayout = layout_key != self._layout_key
-            if relayout:  # new labels may need other margins: lay the panels out again
-                self.fig.set_layout_engine("constrained")
-            canvas.draw()  # animated data artists are left out of this draw
-            if relayout:
-                self.fig.set_layout_engine("none")  # keep these positions while labels fit
-                self._layout_key = layout_key
-            positions = [ax.get_position(original=False) for ax in self._axes]
-            entry = (canvas.copy_from_bbox(self.fig.bbox), positions, layout_key)
-            self.full_draws += 1
-        else:
-            for ax, pos in zip(self._axes, entry[1]):
-                ax.set_position(pos)
-            self._layout_key = entry[2]
-            canvas.restore_region(entry[0])
-            self.blit_draws += 1
-        self._backgrounds.put(key, entry)
-        renderer = canvas.get_renderer()
-        for art in sorted(self._data_artists(), key=lambda a: a.get_zorder()):
-            art.axes.draw_artist(art)
-        for ax in self._axes:
-            for spine in ax.spines.values():
-                if spine.get_visible():
-                    spine.draw(renderer)  # keep the axis lines on top of the data
-
-    def png(self, compress_level: int = 1) -> bytes:
-        """The figure as PNG bytes, rendered with the Agg canvas (no display needed).
-
-        ``compress_level`` is zlib's 0..9; 1 encodes several times faster than 6 for a few
-        per cent more bytes, which is the right trade for a widget that redraws often.
-        """
-        from PIL import Image
-
-        level = check_int("compress_level", compress_level, 0, 9)
-        self.draw()
-        canvas = self._agg()
-        w, h = canvas.get_width_height(physical=True)
-        img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        img.convert("RGB").save(buf, format="png", compress_level=level)
-        return buf.getvalue()
+        arts.sort(key=lambda a: a.get_zorder())
+        spines = [spine for ax in self._axes for spine in ax.spines.values() if spine.get_visible()]
+        return arts + spines
 
 
-def overview_figure(result: Result, width: float = plots.COLUMN_WIDTH, height: float = 6.6) -> Figure:
+def overview_figure(result: Result, width: float = style.COLUMN_WIDTH, height: float = 6.6) -> Figure:
     """The three-panel figure of :class:`Dashboard` for ``result``, for a book page."""
     return Dashboard(result, width=width, height=height).fig
 
@@ -537,8 +465,8 @@ def plot_sharing_savings(ax, n_vms: Sequence[int], series: Mapping[str, Sequence
         if len(ys) != len(ns):
             raise ValueError(f"series[{label!r}] must have one value per entry of n_vms "
                              f"({len(ns)}), got {len(ys)}")
-        (line,) = ax.plot(ns, ys, color=plots.color(i), marker=plots.marker(i),
-                          linestyle=plots.linestyle(i), label=label)
+        (line,) = ax.plot(ns, ys, color=style.color(i), marker=style.marker(i),
+                          linestyle=style.linestyle(i), label=label)
         lines.append(line)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -567,8 +495,8 @@ def plot_slowdown_bars(ax, results: Mapping[str, Result]) -> list:
     containers = []
     for j, (label, r) in enumerate(rs.items()):
         ys = [r.slowdown[n] for n in names]
-        bars = ax.bar(x - 0.4 + width * (j + 0.5), ys, width=width, color=plots.color(j),
-                      hatch=plots.hatch(j), edgecolor="#333333", linewidth=0.5, label=label)
+        bars = ax.bar(x - 0.4 + width * (j + 0.5), ys, width=width, color=style.color(j),
+                      hatch=style.hatch(j), edgecolor="#333333", linewidth=0.5, label=label)
         containers.append(bars)
     ax.set_xticks(x, labels=list(names))
     ax.set_ylabel("slowdown over the run (1 = none)")
@@ -600,8 +528,8 @@ def plot_idle_tax_runs(axes, runs: Mapping[str, Result], published_mb: Optional[
             if name not in r.dommemstat_timeline:
                 raise ValueError(f"runs[{title!r}] has no VM {name!r}; it has {r.names}")
             mb = np.asarray(r.dommemstat_timeline[name]["rss"], dtype=float) / 1024
-            (line,) = ax.plot(t, mb, color=plots.color(i), linestyle=plots.linestyle(i),
-                              marker=plots.marker(i), markevery=max(1, len(t) // 8), label=name)
+            (line,) = ax.plot(t, mb, color=style.color(i), linestyle=style.linestyle(i),
+                              marker=style.marker(i), markevery=max(1, len(t) // 8), label=name)
             lines.append(line)
         if published_mb is not None:
             ax.axhline(check_real("published_mb", published_mb, 0.0), color="#333333",

@@ -1,59 +1,40 @@
-"""Container orchestration and container security in miniature (the models behind chapter 8).
+"""Kubernetes in miniature: a reconcile loop that heals a cluster, and the autoscaler's formula.
 
-Three small, pure models (numpy only, nothing printed, no matplotlib):
+Chapter 8's orchestration model (pure: numpy only, nothing printed, no matplotlib); the chapter's
+container-security models are :mod:`virtbook.noisy_neighbour` and :mod:`virtbook.capabilities`.
 
-1. **A reconcile loop that heals a cluster** (:func:`simulate_cluster`). Deployments declare a
-   desired number of replicas; a ReplicaSet-style controller compares that with the pods that
-   exist and creates or deletes pods; a scheduler places each new pod on a node; kubelets renew
-   their node's lease; a node-lifecycle controller notices a node that stopped renewing, taints
-   it, and evicts its pods once their toleration expires, after which the ReplicaSet controller
-   replaces them elsewhere. The mechanisms and defaults follow Kubernetes:
+**A reconcile loop that heals a cluster** (:func:`simulate_cluster`). Deployments declare a
+desired number of replicas; a ReplicaSet-style controller compares that with the pods that
+exist and creates or deletes pods; a scheduler places each new pod on a node; kubelets renew
+their node's lease; a node-lifecycle controller notices a node that stopped renewing, taints
+it, and evicts its pods once their toleration expires, after which the ReplicaSet controller
+replaces them elsewhere. The mechanisms and defaults follow Kubernetes:
 
-   * controllers as control loops that move the current state towards the desired state, and
-     ReplicaSets that "maintain a stable set of replica Pods" (Kubernetes documentation,
-     *Controllers*, https://kubernetes.io/docs/concepts/architecture/controller/, and
-     *ReplicaSet*, section "Scaling a ReplicaSet", which gives the scale-down order: pending pods
-     first, then pods on nodes with more replicas, then the newest);
-   * the scheduler's two steps, *filtering* (a node is feasible if the pod's requests fit in what
-     is left of its allocatable resources) and *scoring*, with ties broken at random
-     (*Kubernetes Scheduler*, section "Node selection in kube-scheduler"); the default score is
-     ``NodeResourcesFit`` with the ``LeastAllocated`` strategy, CPU and memory weighted 1 each,
-     ``(capacity - requested) * 100 // capacity`` per resource (kubernetes/kubernetes,
-     pkg/scheduler/framework/plugins/noderesources/least_allocated.go);
-   * node heartbeats: the kubelet renews its Lease every 10 s (*Nodes*, section "Heartbeats");
-     the node controller checks every ``--node-monitor-period`` (5 s) and marks a node whose
-     lease is older than ``--node-monitor-grace-period`` as not ready; that default is 50 s since
-     Kubernetes 1.32, 40 s before (kube-controller-manager reference; kubernetes/kubernetes pull
-     request 126287);
-   * taint-based eviction: the unreachable node gets the ``node.kubernetes.io/unreachable``
-     ``NoExecute`` taint, and every pod carries an automatically added toleration of
-     ``tolerationSeconds=300`` for it, so its pods are evicted 5 minutes after the taint
-     (*Taints and Tolerations*, section "Taint based Evictions").
+* controllers as control loops that move the current state towards the desired state, and
+  ReplicaSets that "maintain a stable set of replica Pods" (Kubernetes documentation,
+  *Controllers*, https://kubernetes.io/docs/concepts/architecture/controller/, and
+  *ReplicaSet*, section "Scaling a ReplicaSet", which gives the scale-down order: pending pods
+  first, then pods on nodes with more replicas, then the newest);
+* the scheduler's two steps, *filtering* (a node is feasible if the pod's requests fit in what
+  is left of its allocatable resources) and *scoring*, with ties broken at random
+  (*Kubernetes Scheduler*, section "Node selection in kube-scheduler"); the default score is
+  ``NodeResourcesFit`` with the ``LeastAllocated`` strategy, CPU and memory weighted 1 each,
+  ``(capacity - requested) * 100 // capacity`` per resource (kubernetes/kubernetes,
+  pkg/scheduler/framework/plugins/noderesources/least_allocated.go);
+* node heartbeats: the kubelet renews its Lease every 10 s (*Nodes*, section "Heartbeats");
+  the node controller checks every ``--node-monitor-period`` (5 s) and marks a node whose
+  lease is older than ``--node-monitor-grace-period`` as not ready; that default is 50 s since
+  Kubernetes 1.32, 40 s before (kube-controller-manager reference; kubernetes/kubernetes pull
+  request 126287);
+* taint-based eviction: the unreachable node gets the ``node.kubernetes.io/unreachable``
+  ``NoExecute`` taint, and every pod carries an automatically added toleration of
+  ``tolerationSeconds=300`` for it, so its pods are evicted 5 minutes after the taint
+  (*Taints and Tolerations*, section "Taint based Evictions").
 
-   What is *not* Kubernetes: the time a pod needs from binding to running (image pull, container
-   start) is a modelling assumption, drawn uniformly from ``pod_startup_min_s..pod_startup_max_s``;
-   the controllers run once per simulated second instead of reacting to watch events; the
-   eviction rate limit (``--node-eviction-rate``) is not modelled.
-
-2. **The noisy neighbour on shared CPUs** (:func:`noisy_neighbour`, :func:`miner_alone`),
-   run on :mod:`virtbook.cpu`'s Linux CFS model. Each container is a cgroup whose threads share
-   one ``cpu.weight`` (kernel Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files");
-   the containers' weights are equal, as Docker leaves them (a cgroup per container, the same
-   default weight unless ``--cpu-shares`` is given) and as Kubernetes sets them for pods with
-   equal CPU requests. Without a cgroup per container (plain processes on a host, or everything
-   in one group), every thread is its own scheduling entity of equal weight and a workload with
-   many threads takes a proportionally larger share. Linux 6.6 replaced CFS's pick rule with
-   EEVDF, which divides CPU time by the same weights; the model's wake-up latencies are CFS's. ``cpu.max`` (bandwidth
-   control, Documentation/scheduler/sched-bwc.rst) caps a container's CPU time per period; a
-   group whose quota is refilled is placed like a waking task, as the kernel's
-   ``unthrottle_cfs_rq()`` enqueues it with ``ENQUEUE_WAKEUP`` (kernel/sched/fair.c). The miner
-   can be split over several containers, each with its own weight and its own cap, which is how
-   an attacker multiplies its share of a host whose containers are protected by weights alone.
-
-3. **Linux capabilities** (:func:`decode_capabilities`): the capability numbers of
-   ``include/uapi/linux/capability.h`` (``CAP_CHOWN`` = 0 ... ``CAP_CHECKPOINT_RESTORE`` = 40)
-   and the 14 capabilities Docker keeps by default (moby ``oci/caps`` default list; Docker
-   documentation, "Runtime privilege and Linux capabilities").
+What is *not* Kubernetes: the time a pod needs from binding to running (image pull, container
+start) is a modelling assumption, drawn uniformly from ``pod_startup_min_s..pod_startup_max_s``;
+the controllers run once per simulated second instead of reacting to watch events; the
+eviction rate limit (``--node-eviction-rate``) is not modelled.
 
 A cluster run is reproducible: every random choice (scheduler tie-breaks, pod start-up times)
 comes from ``numpy.random.default_rng(seed)``, and :meth:`ClusterResult.log` prints a trace a
@@ -76,7 +57,7 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_name, check_real
+from virtbook._validate import check_choice, check_int, check_name, check_real
 
 MAX_CPU_M = 1_000_000  # 1000 cores, in millicores
 MAX_MEMORY_MIB = 16 * 1024 * 1024  # 16 TiB
@@ -728,252 +709,9 @@ def default_cluster() -> tuple[list[Node], list[Deployment], list[ClusterEvent]]
     return nodes, deps, events
 
 
-# --------------------------------------------------------------------------------------------
-# The noisy neighbour, on virtbook.cpu's CFS model.
-# --------------------------------------------------------------------------------------------
-
-NEIGHBOUR_CONFIGS = ("alone", "shared", "cgroups")
-#: The containers of the noisy-neighbour scenario, in display order.
-NEIGHBOURS = ("web", "api", "miner")
-#: The kernel's default bandwidth period for ``cpu.max``, in microseconds (sched-bwc.rst).
-DEFAULT_PERIOD_US = 100_000
-
-
-@dataclass(frozen=True)
-class NeighbourResult:
-    """CPU each container got (fraction of one CPU) and what the latency-sensitive ``web``
-    container felt: its wake-up latency (99th percentile, ms) and its steal time (%).
-
-    ``cpu_share["miner"]`` is the total over all the miner's threads and containers;
-    ``miner_containers`` and ``miner_cpus`` record how the miner was set up (``miner_cpus`` is the
-    ``cpu.max`` of each miner container in CPUs, ``None`` for no limit)."""
-
-    config: str
-    miner_threads: int
-    cpu_share: dict[str, float]
-    web_p99_ms: float
-    web_steal_pct: float
-    api_steal_pct: float
-    miner_containers: int = 1
-    miner_cpus: float | None = None
-
-
-def _quota_per_thread(cpus: float, threads: int, period_us: int) -> int:
-    """The ``quota_us`` of each thread for a group cap of ``cpus`` CPUs (``docker run --cpus``).
-
-    cgroup v2's ``cpu.max`` is one quota for the whole group; the simulator follows libvirt and
-    enforces a quota per thread, so the group's quota is divided evenly over its threads (the same
-    total when every thread is busy). The smallest per-thread quota the model accepts is 1000 us,
-    so a group of ``threads`` threads can be capped at ``1000 * threads / period_us`` CPUs or more.
-    """
-    lo = 1000 * threads / period_us
-    c = check_real("miner_cpus", cpus, lo, float(threads))
-    return int(round(c * period_us / threads))
-
-
-def neighbour_vms(config: str, *, miner_threads: int = 8, miner_containers: int = 1,
-                  miner_cpus: float | None = None) -> list:
-    """The scheduling entities of the scenario, as :class:`virtbook.cpu.VM` objects.
-
-    Three containers share a host: ``web`` (one thread; 1 ms of CPU, then waits about 4 ms for
-    the network), ``api`` (one thread; 5 ms of CPU per 5 ms of waiting) and ``miner``, a
-    cryptominer with ``miner_threads`` threads that never stop computing.
-
-    * ``"alone"``: web and api without the miner, the baseline of what they need.
-    * ``"shared"``: no cgroup per container, as for plain processes on one host. CFS gives every
-      thread the same weight, so the miner appears as ``miner_threads`` entities named
-      ``miner.t0``, ``miner.t1``, ... (how many containers the threads come from makes no
-      difference here).
-    * ``"cgroups"``: one cgroup per container, all with the same weight (Docker's default); the
-      threads of one miner container share one weight. With ``miner_containers`` > 1 the
-      threads are split evenly over that many containers (``miner0``, ``miner1``, ...), each with
-      its own, equal weight. ``miner_cpus`` sets ``cpu.max`` on each miner container, in CPUs
-      (``docker run --cpus``); ``None`` means ``max``, no limit. A cap needs the container's own
-      cgroup, so it is accepted with ``"cgroups"`` only.
-
-    The period is the kernel's default, 100 ms.
-    """
-    from .cpu import VM, CPUBound, IOBound
-
-    check_choice("config", config, NEIGHBOUR_CONFIGS)
-    threads = check_int("miner_threads", miner_threads, 1, 64)
-    containers = check_int("miner_containers", miner_containers, 1, threads)
-    if threads % containers:
-        divisors = [d for d in range(1, threads + 1) if threads % d == 0]
-        raise ValueError(f"miner_containers must divide miner_threads ({threads}) evenly, "
-                         f"one of {divisors}, got {containers}")
-    per_container = threads // containers
-    quota = -1
-    if miner_cpus is not None:
-        if config != "cgroups":
-            raise ValueError(f"miner_cpus needs config 'cgroups' (cpu.max applies to a "
-                             f"container's own cgroup), got config {config!r}")
-        quota = _quota_per_thread(miner_cpus, per_container, DEFAULT_PERIOD_US)
-    vms = [VM("web", workload=IOBound(run_ms=1.0, block_ms=4.0)),
-           VM("api", workload=IOBound(run_ms=5.0, block_ms=5.0))]
-    if config == "alone":
-        pass
-    elif config == "shared":
-        vms += [VM(f"miner.t{i}", workload=CPUBound()) for i in range(threads)]
-    elif containers == 1:
-        vms.append(VM("miner", vcpus=threads, quota_us=quota, period_us=DEFAULT_PERIOD_US,
-                      workload=CPUBound()))
-    else:
-        vms += [VM(f"miner{i}", vcpus=per_container, quota_us=quota, period_us=DEFAULT_PERIOD_US,
-                   workload=CPUBound()) for i in range(containers)]
-    return vms
-
-
-def noisy_neighbour(config: str, *, miner_threads: int = 8, miner_containers: int = 1,
-                    miner_cpus: float | None = None, pcpus: int = 2,
-                    duration_ms: float = 5000.0, seed: int = 0) -> NeighbourResult:
-    """Run the noisy-neighbour scenario under Linux CFS (:func:`virtbook.cpu.simulate`).
-
-    The miner's set-up (``miner_threads``, ``miner_containers``, ``miner_cpus``) is described in
-    :func:`neighbour_vms`.
-
-    >>> shared = noisy_neighbour("shared", duration_ms=2000)
-    >>> isolated = noisy_neighbour("cgroups", duration_ms=2000)
-    >>> shared.cpu_share["api"] < isolated.cpu_share["api"]
-    True
-    >>> capped = noisy_neighbour("cgroups", miner_cpus=0.5, duration_ms=2000)
-    >>> round(capped.cpu_share["miner"], 2)
-    0.5
-    """
-    from .cpu import Host, simulate
-
-    vms = neighbour_vms(config, miner_threads=miner_threads, miner_containers=miner_containers,
-                        miner_cpus=miner_cpus)
-    host = Host(pcpus=check_int("pcpus", pcpus, 1, 64))
-    dur = check_real("duration_ms", duration_ms, 100.0, 600_000.0)
-    r = simulate(host, vms, "cfs", duration_ms=dur, seed=check_int("seed", seed, 0))
-    share = {"web": r.cpu_share["web"], "api": r.cpu_share["api"],
-             "miner": sum(v for k, v in r.cpu_share.items() if k.startswith("miner"))}
-    lat = r.wake_latency_ms["web"]
-    p99 = float(np.percentile(lat, 99)) if lat.size else 0.0
-    return NeighbourResult(config, miner_threads, share, p99, r.steal_pct["web"],
-                           r.steal_pct["api"], miner_containers,
-                           None if miner_cpus is None else float(miner_cpus))
-
-
-def miner_alone(cpus: float | None, *, miner_threads: int = 8, pcpus: int = 2,
-                duration_ms: float = 2000.0, period_us: int = 100_000) -> float:
-    """CPU the miner gets alone on an idle host, with ``cpu.max`` set to ``cpus`` CPUs
-    (``docker run --cpus``) or unlimited (``None``).
-
-    cgroup v2's ``cpu.max`` is one quota for the whole group; the simulator follows libvirt and
-    applies a quota to each thread, so the quota is divided evenly over the miner's threads
-    (the same total when every thread is busy). The period is the kernel's default 100 ms.
-
-    >>> round(miner_alone(None), 2), round(miner_alone(0.5), 2)
-    (2.0, 0.5)
-    """
-    from .cpu import VM, CPUBound, Host, simulate
-
-    threads = check_int("miner_threads", miner_threads, 1, 64)
-    n = check_int("pcpus", pcpus, 1, 64)
-    period = check_int("period_us", period_us, 1000, 1_000_000)
-    quota = -1
-    if cpus is not None:
-        lo = 1000 * threads / period
-        c = check_real("cpus", cpus, lo, float(threads))
-        quota = int(round(c * period / threads))
-    vm = VM("miner", vcpus=threads, quota_us=quota, period_us=period, workload=CPUBound())
-    dur = check_real("duration_ms", duration_ms, 100.0, 600_000.0)
-    return simulate(Host(pcpus=n), [vm], "cfs", duration_ms=dur).cpu_share["miner"]
-
-
-# --------------------------------------------------------------------------------------------
-# Linux capabilities.
-# --------------------------------------------------------------------------------------------
-
-#: Capability names by number (include/uapi/linux/capability.h; CAP_LAST_CAP is 40 since 5.9).
-CAPABILITIES: tuple[str, ...] = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-)
-
-#: The capabilities Docker grants a container by default (moby, oci/caps defaults).
-DOCKER_DEFAULT_CAPS: frozenset[str] = frozenset({
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-})
-
-
-def capability_mask(names: Iterable[str]) -> int:
-    """The bit mask (as in ``/proc/PID/status``) of a set of capability names.
-
-    >>> hex(capability_mask(DOCKER_DEFAULT_CAPS))
-    '0xa80425fb'
-    """
-    mask = 0
-    for name in names:
-        key = name if isinstance(name, str) and name.startswith("CAP_") else f"CAP_{name}"
-        if key not in CAPABILITIES:
-            raise ValueError(f"names must be capability names such as 'CAP_CHOWN' or 'CHOWN' "
-                             f"(CAP_CHOWN..CAP_CHECKPOINT_RESTORE), got {name!r}")
-        mask |= 1 << CAPABILITIES.index(key)
-    return mask
-
-
-def decode_capabilities(mask: int | str) -> list[str]:
-    """The capability names in a mask, given as an int or as the hex text of a ``CapEff:``
-    line. Bits above ``CAP_CHECKPOINT_RESTORE`` (newer kernels) are reported as ``CAP_<n>``.
-
-    >>> decode_capabilities("00000000a80425fb")[:3]
-    ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER']
-    >>> len(decode_capabilities(0x1ffffffffff))      # full root: all 41
-    41
-    """
-    if isinstance(mask, str):
-        try:
-            value = int(mask.strip(), 16)
-        except ValueError:
-            raise ValueError(f"mask must be an int or a hexadecimal string, got {mask!r}") from None
-    elif isinstance(mask, int) and not isinstance(mask, bool):
-        value = mask
-    else:
-        raise ValueError(f"mask must be an int or a hexadecimal string, got {mask!r}")
-    if value < 0 or value >= 1 << 64:
-        raise ValueError(f"mask must be in 0..2**64-1, got {value}")
-    return [CAPABILITIES[b] if b < len(CAPABILITIES) else f"CAP_{b}"
-            for b in range(64) if value >> b & 1]
-
-
-def own_capabilities(status_text: str | None = None) -> dict[str, list[str]] | None:
-    """The effective (``CapEff``) and bounding (``CapBnd``) capabilities of this process, read
-    from ``/proc/self/status`` (proc(5)), or parsed from ``status_text`` if given. Returns
-    ``None`` where there is no ``/proc`` (macOS, Windows).
-    """
-    if status_text is None:
-        try:
-            with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-                status_text = fh.read()
-        except OSError:
-            return None
-    if not isinstance(status_text, str):
-        raise ValueError(f"status_text must be a string, got {status_text!r}")
-    out: dict[str, list[str]] = {}
-    for line in status_text.splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("CapEff", "CapBnd"):
-            out[key] = decode_capabilities(rest.strip())
-    return out or None
-
-
 __all__ = [
-    "CAPABILITIES", "ClusterEvent", "ClusterResult", "ControlPlane", "DOCKER_DEFAULT_CAPS",
-    "Deployment", "Event", "NEIGHBOURS", "NEIGHBOUR_CONFIGS", "NeighbourResult", "Node",
-    "NodeFailure", "NodeRecovery", "Scale", "capability_mask", "decode_capabilities",
-    "HPA_SYNC_PERIOD_S", "default_cluster", "failure_schedule", "hpa_desired_replicas",
-    "hpa_scale_up_limit", "hpa_scale_up_path", "least_allocated_score",
-    "miner_alone", "neighbour_vms", "noisy_neighbour", "own_capabilities", "simulate_cluster",
+    "ClusterEvent", "ClusterResult", "ControlPlane", "Deployment", "Event", "HPA_SYNC_PERIOD_S",
+    "Node", "NodeFailure", "NodeRecovery", "Scale", "default_cluster", "failure_schedule",
+    "hpa_desired_replicas", "hpa_scale_up_limit", "hpa_scale_up_path", "least_allocated_score",
+    "simulate_cluster",
 ]

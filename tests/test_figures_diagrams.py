@@ -1,4 +1,4 @@
-"""The architecture diagrams of chapters 7 and 8 (virtbook.diagrams): the data holds the parts the
+"""The architecture diagrams of chapters 7 and 8 (virtbook.figures.diagrams): the data holds the parts the
 chapters explain, the drawing shows every part and arrow with a legend that does not rely on
 colour, and the chapters' alt texts name every component the figures draw."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 from solutions import alt_text
-from virtbook import diagrams
-from virtbook.diagrams import Arrow, Box, Diagram
+from virtbook.figures import diagrams
+from virtbook.figures.diagrams import Arrow, Box, Diagram
 
 
 def _arrows(d: Diagram) -> set[tuple[str, str]]:

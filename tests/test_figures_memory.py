@@ -11,17 +11,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
-from virtbook import memory_plots as mp  # noqa: E402
-from virtbook import plots  # noqa: E402
-from virtbook.memory import VM, Host, Phase, default_scenario, simulate  # noqa: E402
+from virtbook.figures import memory as mp
+from virtbook.figures import style
+from virtbook.memory import VM, Host, Phase, default_scenario, simulate
 
-from booklib import ROOT  # noqa: E402
+from booklib import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -212,13 +212,13 @@ def test_every_filled_layer_has_a_second_channel_besides_colour(default_run):
 
 
 def test_sharing_and_slowdown_plots(default_run, squeezed_run):
-    fig, ax = plots.figure()
+    fig, ax = style.figure()
     lines = mp.plot_sharing_savings(ax, [1, 2, 4], {"a": [0, 10, 15], "b": [0, 5, 7]})
     assert [ln.get_label() for ln in lines] == ["a", "b"]
     assert lines[0].get_marker() != lines[1].get_marker()
     with pytest.raises(ValueError, match=r"series\['a'\] must have one value per entry of n_vms"):
         mp.plot_sharing_savings(ax, [1, 2], {"a": [1.0]})
-    fig, ax = plots.figure()
+    fig, ax = style.figure()
     bars = mp.plot_slowdown_bars(ax, {"on": default_run, "off": squeezed_run})
     assert len(bars) == 2 and len(bars[0]) == len(default_run.names)
     assert [b.get_height() for b in bars[1]] == [squeezed_run.slowdown[n] for n in default_run.names]
