@@ -10,8 +10,8 @@ every value lies inside its range, so a range that stops describing real hosts f
 The ranges are the minimum and maximum of the measured runs, widened to round numbers; times
 depend on how busy the host's two CPUs were (the guests run under TCG, QEMU's software
 emulation, on machines shared with other jobs), which is why the load average is recorded too.
-A time marked ``faster_when_idle`` holds for a host at least as busy as the measured one: on an
-idler host it may come in under the range, and the real-host test then checks only its upper end.
+A time marked ``faster_when_idle`` is shorter on a less busy or faster host, so its lower end is
+what the measured hosts showed, not a limit: the real-host test checks only its upper end.
 """
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def _range(name: str, low: float, high: float, unit: str, what: str,
 LOAD_AVERAGE = _range("load_average", 2.2, 7.3, "", "the host's 1-minute load average during the runs")
 
 # Measured 4.25-8.86 and 3.53-7.17 s in the ten runs, 4.38-7.13 s in four runs of
-# tests/test_realhost.py (load 3.9-7.1).
-L1_READY_S = _range("l1_ready_s", 3, 9, "s",
+# tests/test_realhost.py (load 3.9-7.1), 2.91 s in a CI run at load 2.35.
+L1_READY_S = _range("l1_ready_s", 2.5, 9, "s",
                     "L1 Task 5: one lab guest, 128 MiB and 1 vCPU, from the start to its ready line",
                     faster_when_idle=True)
 # 336-340 lines.
