@@ -49,6 +49,7 @@ import copy
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -299,10 +300,15 @@ def exercise_labels(markdown: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+#: CPython 3.11's ast.parse can fail in concurrent threads (python/cpython#106905).
+_AST_LOCK = threading.Lock()
+
+
 def _assert_count(source: str) -> int | None:
     """Number of assert statements in a code cell, or None if it does not parse as Python."""
     try:
-        tree = ast.parse(source)
+        with _AST_LOCK:
+            tree = ast.parse(source)
     except SyntaxError:
         return None
     return sum(isinstance(node, ast.Assert) for node in ast.walk(tree))
