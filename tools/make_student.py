@@ -205,22 +205,7 @@ def drop_imageless_figures(text: str) -> str:
     >>> drop_imageless_figures("```{figure} map.png\n:alt: A map.\n```")
     '```{figure} map.png\n:alt: A map.\n```'
     """
-    lines = text.splitlines()
-    kept, i = [], 0
-    while i < len(lines):
-        match = IMAGELESS_FIGURE.match(lines[i])
-        if not match:
-            kept.append(lines[i])
-            i += 1
-            continue
-        fence = match.group(1)
-        closing = re.compile(r"^\s*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
-        j = i + 1
-        while j < len(lines) and not closing.match(lines[j]):
-            j += 1
-        if j == len(lines):
-            raise ValueError(f"the {{figure}} block opened on line {i + 1} never closes")
-        i = j + 1
+    kept, _ = teaching.split_fenced_blocks(text, IMAGELESS_FIGURE, "figure")
     return "\n".join(kept) + ("\n" if text.endswith("\n") and kept else "")
 
 

@@ -838,9 +838,23 @@ def split_directive_blocks(markdown: str, directive: str) -> tuple[str, list[str
     if not re.fullmatch(r"[a-z][a-z:-]*", directive):
         raise ValueError(f"directive must be a directive name such as 'solution', got {directive!r}")
     opening = re.compile(r"^\s*(:{3,}|`{3,})\{" + re.escape(directive) + r"\}")
+    kept, blocks = split_fenced_blocks(markdown, opening, directive)
+    removed = [line for block in blocks for line in block if not re.match(r"^\s*:class:", line)]
+    return "\n".join(kept), removed
+
+
+def split_fenced_blocks(markdown: str, opening: re.Pattern, name: str) -> tuple[list[str], list[list[str]]]:
+    r"""The lines outside every fenced block whose first line matches ``opening``, and the inner
+    lines of each such block. ``opening``'s first group is the fence (``:::`` or backticks); a
+    block ends at a line of at least as many of the same fence characters. ``name`` is the
+    directive the error names when a block never closes.
+
+    >>> split_fenced_blocks("a\n:::{note}\nb\n:::\nc", re.compile(r"^(:{3,})\{note\}"), "note")
+    (['a', 'c'], [['b']])
+    """
     lines = markdown.splitlines()
     kept: list[str] = []
-    removed: list[str] = []
+    blocks: list[list[str]] = []
     i = 0
     while i < len(lines):
         match = opening.match(lines[i])
@@ -854,11 +868,11 @@ def split_directive_blocks(markdown: str, directive: str) -> tuple[str, list[str
         while j < len(lines) and not closing.match(lines[j]):
             j += 1
         if j == len(lines):
-            raise ValueError(f"markdown must close every {{{directive}}} block; the one opened on "
+            raise ValueError(f"markdown must close every {{{name}}} block; the one opened on "
                              f"line {i + 1} never closes")
-        removed += [line for line in lines[i + 1:j] if not re.match(r"^\s*:class:", line)]
+        blocks.append(lines[i + 1:j])
         i = j + 1
-    return "\n".join(kept), removed
+    return kept, blocks
 
 
 def split_solution_directives(markdown: str) -> tuple[str, list[str]]:
